@@ -1,0 +1,153 @@
+"""The one table from domain errors to HTTP, and RFC 9457 problem+json rendering.
+
+No stack trace or exception text from an unexpected error ever reaches a client:
+it is logged with the request id, and the client gets a generic 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflow.database import DatabaseUnavailable
+from workflow.errors import (
+    CaseNotFound,
+    CommandNotAllowed,
+    DomainError,
+    GuardRefused,
+    InvalidFacts,
+    PreconditionRequired,
+    UnknownRulebook,
+    VersionMismatch,
+)
+from workflow.repository import InvalidCursor
+
+log = logging.getLogger("api")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:casereview:problem:"
+
+# (status, type slug, title) per domain error; the most specific class wins.
+DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
+    CaseNotFound: (404, "not-found", "Not found"),
+    UnknownRulebook: (404, "not-found", "Not found"),
+    GuardRefused: (409, "rule-not-met", "A rule of the case's rulebook is not met"),
+    CommandNotAllowed: (409, "command-not-allowed", "Not allowed in the case's current state"),
+    VersionMismatch: (412, "version-mismatch", "The case has changed since you read it"),
+    PreconditionRequired: (428, "if-match-required", "If-Match header required"),
+    InvalidFacts: (422, "validation-error", "The request is not valid"),
+    InvalidCursor: (400, "bad-cursor", "Bad pagination cursor"),
+    DatabaseUnavailable: (503, "unavailable", "Service temporarily unavailable"),
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with this API's extensions."""
+
+    type: str = Field(examples=[f"{TYPE_BASE}command-not-allowed"])
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+    current_state: str | None = None
+    allowed_actions: list[str] | None = None
+    current_version: int | None = None
+
+
+def problem_response(request: Request, status: int, slug: str, title: str, detail: str,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
+            "instance": request.url.path}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
+                        headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _domain_entry(exc: DomainError) -> tuple[int, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_ERRORS:
+            return DOMAIN_ERRORS[cls]
+    return (400, "bad-request", "Bad request")
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status, slug, title = _domain_entry(exc)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, CommandNotAllowed):
+        extra = {"current_state": exc.current_state, "allowed_actions": exc.allowed_actions}
+    if isinstance(exc, VersionMismatch):
+        extra = {"current_version": exc.current_version}
+        headers["ETag"] = f'"{exc.current_version}"'
+    if isinstance(exc, InvalidFacts):
+        extra = {"errors": [{"field": exc.field, "message": exc.detail}]}
+    if isinstance(exc, DatabaseUnavailable):
+        headers["Retry-After"] = "2"
+    return problem_response(request, status, slug, title, exc.detail, headers, **extra)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if parts[0] == "body" else parts
+    return ".".join(parts) or "body"
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        msg = str(e.get("msg", "invalid"))
+        if e.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        errors.append({"field": _field_name(e.get("loc", ())), "message": msg})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem_response(request, 422, "validation-error", "The request is not valid",
+                            detail, errors=errors)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+    detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem_response(request, exc.status_code, slug,
+                            titles.get(exc.status_code, "Error"), detail,
+                            headers=dict(exc.headers or {}))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(request, 500, "internal-error", "Internal server error",
+                            "An unexpected error occurred; it has been logged.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting problem+json for the given statuses."""
+    descriptions = {400: "Bad request", 404: "Not found", 409: "Not allowed in the current state",
+                    412: "Stale If-Match version", 413: "Body too large",
+                    422: "Validation error (names the field)", 428: "If-Match missing",
+                    500: "Internal error", 503: "Database unavailable; retry"}
+    return {s: {"model": Problem, "description": descriptions.get(s, "Error"),
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for s in statuses}

@@ -1,0 +1,57 @@
+"""The FastAPI application factory. Nothing is built at import time.
+
+`create_app(settings)` validates the rulebooks (start-up fails on an invalid one)
+and opens the database in the lifespan; routes reach them through api.deps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.deps import Services
+from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
+from api.routes import cases, commands, health, rulebooks
+from config.settings import Settings, get_settings
+from workflow.runtime import load_rulebooks, open_database
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """\
+Statutory case reviews of serious child safeguarding incidents (England:
+Working Together 2023). Each case is a state machine driven by typed commands;
+every change is on the case's timeline. Errors are RFC 9457 problem+json.
+Commands need `If-Match` with the case's ETag (its version).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    registry = load_rulebooks(settings)  # fail fast, before serving anything
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = open_database(settings)
+        app.state.services = Services(database=database, rulebooks=registry)
+        try:
+            yield
+        finally:
+            database.dispose()
+
+    app = FastAPI(
+        title="Case review workflow engine", version="0.1.0", description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    errors.install(app)
+    for module in (health, commands, cases, rulebooks):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadersMiddleware)
+    return app

@@ -1,0 +1,79 @@
+"""Reading cases: one case, a filtered page of cases, the timeline, next actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from api.deps import ServicesDep
+from api.errors import responses
+from api.routes.commands import action_path, render_case
+from api.schemas.cases import (
+    CaseOut,
+    CasePage,
+    CaseSummary,
+    NextActionOut,
+    NextActions,
+    Timeline,
+    TimelineEvent,
+)
+from workflow.services import queries
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+
+@router.get("/cases", response_model=CasePage, responses=responses(400, 422, 503))
+async def list_cases(
+    services: ServicesDep,
+    state: Annotated[list[str] | None, Query(description="Filter by state (repeatable).")] = None,
+    stage: Annotated[list[str] | None, Query(description="Filter by stage (repeatable).")] = None,
+    rulebook: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CasePage:
+    """Cases, newest first, a page at a time: pass `next_cursor` back as `cursor`."""
+
+    def run(session: Session) -> CasePage:
+        page, next_cursor = queries.list_cases(session, states=state or (), stages=stage or (),
+                                               rulebook_id=rulebook, limit=limit, cursor=cursor)
+        return CasePage(items=[CaseSummary.of(c) for c in page], next_cursor=next_cursor)
+
+    return await services.read(run)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(404, 503))
+async def get_case(case_id: uuid.UUID, services: ServicesDep, response: Response) -> CaseOut:
+    """The case's state, facts, stage records and version (also its ETag)."""
+    return await services.read(
+        lambda s: render_case(queries.get_case(s, case_id), services, response))
+
+
+@router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=responses(404, 503))
+async def get_timeline(case_id: uuid.UUID, services: ServicesDep) -> Timeline:
+    """Every event of the case, oldest first: when, who, what, from and to state, payload."""
+
+    def run(session: Session) -> Timeline:
+        events = queries.timeline(session, case_id)
+        return Timeline(case_id=case_id, items=[TimelineEvent.of(e) for e in events])
+
+    return await services.read(run)
+
+
+@router.get("/cases/{case_id}/next-actions", response_model=NextActions,
+            responses=responses(404, 503))
+async def get_next_actions(case_id: uuid.UUID, services: ServicesDep) -> NextActions:
+    """What the rulebook allows now, with the endpoint for each action."""
+
+    def run(session: Session) -> NextActions:
+        case = queries.get_case(session, case_id)
+        rulebook = queries.rulebook_of(services.rulebooks, case)
+        actions = [NextActionOut(action=a.trigger, path=action_path(case.id, a.trigger),
+                                 leads_to=list(a.destinations))
+                   for a in queries.next_actions(rulebook, case.state)]
+        return NextActions(case_id=case.id, state=case.state, version=case.version,
+                           actions=actions)
+
+    return await services.read(run)

@@ -1,0 +1,120 @@
+"""Response models for cases, timelines and next actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from workflow.facts import ALL_FACTS
+from workflow.models import Case, CaseEvent
+
+
+class RulebookRef(BaseModel):
+    id: str
+    version: int
+
+
+class CaseFacts(BaseModel):
+    incident_date: date | None
+    aware_date: date | None
+    notification_date: date | None
+    partners_informed_date: date | None
+    rapid_review_meeting_date: date | None
+    rapid_review_sent_date: date | None
+    decision_date: date | None
+    panel_response_date: date | None
+    reviewer_commissioned_date: date | None
+    terms_of_reference_date: date | None
+    final_report_date: date | None
+    report_sent_to_panel_date: date | None
+    planned_publication_date: date | None
+    published_date: date | None
+    deferred_date: date | None
+    deferral_review_by_date: date | None
+    closed_date: date | None
+    notifiable: bool
+    meets_review_criteria: bool
+    decision: str | None
+    panel_agrees: bool | None
+    panel_takes_national_review: bool | None
+    reviewer_independent: bool | None
+    publication_status: str | None
+    close_reason: str | None
+    open_actions: int
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    local_reference: str | None
+    rulebook: RulebookRef
+    state: str
+    stage: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    aware_date: date | None
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        return cls(id=case.id, local_reference=case.local_reference,
+                   rulebook=RulebookRef(id=case.rulebook_id, version=case.rulebook_version),
+                   state=case.state, stage=case.stage, version=case.version,
+                   created_at=case.created_at, updated_at=case.updated_at,
+                   aware_date=case.aware_date)
+
+
+class CaseOut(CaseSummary):
+    facts: CaseFacts
+    records: dict[str, Any] = Field(
+        description="The latest record of each stage (incident, rapid_review, decision, ...).")
+    allowed_actions: list[str] = Field(description="Commands the rulebook allows next.")
+
+    @classmethod
+    def full(cls, case: Case, allowed_actions: list[str]) -> CaseOut:
+        summary = CaseSummary.of(case).model_dump()
+        facts = CaseFacts(**{name: getattr(case, name) for name in ALL_FACTS})
+        return cls(**summary, facts=facts, records=dict(case.details),
+                   allowed_actions=allowed_actions)
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class TimelineEvent(BaseModel):
+    sequence: int = Field(description="The case version this event produced.")
+    event_type: str
+    from_state: str | None
+    to_state: str
+    occurred_at: datetime
+    actor: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: CaseEvent) -> TimelineEvent:
+        return cls(sequence=event.sequence, event_type=event.event_type,
+                   from_state=event.from_state, to_state=event.to_state,
+                   occurred_at=event.occurred_at, actor=event.actor, payload=event.payload)
+
+
+class Timeline(BaseModel):
+    case_id: uuid.UUID
+    items: list[TimelineEvent]
+
+
+class NextActionOut(BaseModel):
+    action: str = Field(description="The rulebook trigger.")
+    method: str = "POST"
+    path: str
+    leads_to: list[str]
+
+
+class NextActions(BaseModel):
+    case_id: uuid.UUID
+    state: str
+    version: int
+    actions: list[NextActionOut]

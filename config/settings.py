@@ -1,0 +1,51 @@
+"""Application settings: one pydantic-settings object, read when asked, never at import.
+
+Every value can be set by an environment variable prefixed CASEREVIEW_
+(e.g. CASEREVIEW_DATABASE_URL) or in a `.env` file in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RULEBOOK_DIR = Path(__file__).resolve().parent / "rulebooks"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEREVIEW_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data",
+                           description="Where the embedded SQLite database and files live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file casereview.db in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname")
+    rulebook_dir: Path = RULEBOOK_DIR
+    default_rulebook: str = "england-2023"
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    write_retries: int = Field(default=3, ge=0, le=10,
+                               description="Retries of a command on a serialisation failure.")
+    docs_enabled: bool = True
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000,
+                                description="Largest accepted request body.")
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'casereview.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings()

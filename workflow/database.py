@@ -1,0 +1,114 @@
+"""Engines and transactions. Nothing here connects until asked.
+
+`Database.write(fn)` runs `fn(session)` in one transaction and commits it; it is
+the only place that commits. On SQLite the transaction starts with
+`BEGIN IMMEDIATE` (writers queue on the busy timeout instead of failing at
+commit); on PostgreSQL it runs at READ COMMITTED and a serialisation or
+deadlock failure (SQLSTATE 40001 / 40P01) is retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.errors import DomainError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached or stayed locked; try again later."""
+
+
+def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10,
+                pool_timeout: float = 10.0, busy_timeout_ms: int = 5000) -> Engine:
+    """An Engine configured for this application's transaction rules."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_timeout=pool_timeout,
+                               connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                         pool_timeout=pool_timeout, pool_pre_ping=True,
+                         isolation_level="READ COMMITTED")
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+class Database:
+    """An engine, its session factory and the transaction helpers."""
+
+    def __init__(self, engine: Engine, *, write_retries: int = 3) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self.write_retries = write_retries
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` in one write transaction and commit; roll back on any error.
+
+        A DomainError raised by `fn` leaves nothing changed and propagates."""
+        attempt = 0
+        while True:
+            try:
+                with self.sessions() as session:
+                    if self.is_sqlite:
+                        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                    result = fn(session)
+                    session.commit()
+                    return result
+            except DBAPIError as exc:
+                if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < self.write_retries:
+                    attempt += 1
+                    log.info("retrying write after SQLSTATE %s (attempt %d)", _sqlstate(exc), attempt)
+                    continue
+                raise self._translate(exc) from exc
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` in a read-only transaction (rolled back at the end)."""
+        try:
+            with self.sessions() as session:
+                return fn(session)
+        except DBAPIError as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: DBAPIError) -> Exception:
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            return DatabaseUnavailable("the database is unavailable or busy; try again shortly")
+        return exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

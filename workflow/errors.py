@@ -1,0 +1,67 @@
+"""Domain errors. They say what went wrong in the domain's words; api/errors.py is
+the one place that maps them to HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class DomainError(Exception):
+    """Base class: a request the domain refuses. Nothing was changed."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class RulebookInvalid(Exception):
+    """A rulebook file is inconsistent; raised at start-up, never per request."""
+
+    def __init__(self, rulebook: str, problems: Sequence[str]) -> None:
+        self.rulebook = rulebook
+        self.problems = list(problems)
+        listed = "\n  - ".join(self.problems)
+        super().__init__(f"rulebook {rulebook!r} is invalid:\n  - {listed}")
+
+
+class UnknownRulebook(DomainError):
+    """No rulebook with that id (and version) is loaded."""
+
+
+class CaseNotFound(DomainError):
+    """The case does not exist (or the caller may not know it exists)."""
+
+
+class CommandNotAllowed(DomainError):
+    """The command is not a transition out of the case's current state."""
+
+    def __init__(self, detail: str, current_state: str, allowed_actions: Sequence[str]) -> None:
+        super().__init__(detail)
+        self.current_state = current_state
+        self.allowed_actions = list(allowed_actions)
+
+
+class GuardRefused(CommandNotAllowed):
+    """The command exists from this state but a rule of the rulebook refused it."""
+
+
+class InvalidFacts(DomainError):
+    """The command's data contradict the case's recorded facts (e.g. a date order).
+
+    `field` names the offending input field."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class VersionMismatch(DomainError):
+    """The caller's If-Match version is not the case's current version."""
+
+    def __init__(self, detail: str, current_version: int) -> None:
+        super().__init__(detail)
+        self.current_version = current_version
+
+
+class PreconditionRequired(DomainError):
+    """A command arrived without the version it expects to change (If-Match)."""

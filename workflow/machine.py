@@ -1,0 +1,126 @@
+"""Fire a rulebook trigger on a snapshot of a case: pure, no database.
+
+The `transitions` library evaluates the rulebook. One Machine is built per
+rulebook version and reused; each call attaches a throwaway `_Subject` (state
+and facts only), fires, reads the result and detaches it. A Machine is never
+attached to an ORM row: `add_model` without `initial` would overwrite the stored
+state, and trigger names would collide with columns.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from workflow.errors import CommandNotAllowed, GuardRefused
+from workflow.guards import GUARDS
+from workflow.rulebook import START, Rulebook
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of a fired trigger; `to_state == from_state` for internal ones."""
+
+    trigger: str
+    from_state: str
+    to_state: str
+
+
+class _Subject:
+    """The only object a Machine ever sees: a state and read-only facts."""
+
+    def __init__(self, state: str, facts: Mapping[str, Any]) -> None:
+        self.state = state
+        self.facts = facts
+
+
+def _condition(guard_name: str) -> Any:
+    check = GUARDS[guard_name].check
+
+    def condition(event: EventData) -> bool:
+        return check(event.model.facts)
+
+    condition.__name__ = guard_name
+    return condition
+
+
+class _CompiledRulebook:
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self._lock = threading.Lock()
+        self._machine = Machine(
+            model=None,
+            states=[START, *(s.name for s in rulebook.states)],
+            initial=START,
+            transitions=[
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.source),
+                    "dest": t.dest,  # None makes an internal transition in `transitions`
+                    "conditions": [_condition(g) for g in t.guards],
+                }
+                for t in rulebook.transitions
+            ],
+            send_event=True,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+            model_attribute="state",
+        )
+
+    def fire(self, state: str, facts: Mapping[str, Any], trigger: str) -> Transition:
+        subject = _Subject(state, facts)
+        with self._lock:
+            self._machine.add_model(subject, initial=state)
+            try:
+                fired = bool(subject.trigger(trigger))  # type: ignore[attr-defined]
+            except (MachineError, AttributeError):
+                fired = None
+            finally:
+                self._machine.remove_model(subject)
+        if fired is None:
+            raise CommandNotAllowed(
+                f"{trigger!r} is not allowed while the case is in state {state!r}",
+                current_state=state,
+                allowed_actions=self.rulebook.triggers_from(state),
+            )
+        if not fired:
+            raise GuardRefused(
+                f"{trigger!r} refused in state {state!r}: " + "; ".join(
+                    self.failed_guards(state, facts, trigger)),
+                current_state=state,
+                allowed_actions=self.rulebook.triggers_from(state),
+            )
+        return Transition(trigger, state, str(subject.state))
+
+    def failed_guards(self, state: str, facts: Mapping[str, Any], trigger: str) -> list[str]:
+        """Descriptions of the unmet rules on every candidate transition."""
+        failed: list[str] = []
+        for t in self.rulebook.transitions:
+            if t.trigger == trigger and state in t.source:
+                failed += [f"requires that {GUARDS[g].description} ({g})"
+                           for g in t.guards if not GUARDS[g].check(facts)]
+        return failed or ["no transition applies"]
+
+
+@lru_cache(maxsize=64)
+def _compiled(rulebook: Rulebook) -> _CompiledRulebook:
+    return _CompiledRulebook(rulebook)
+
+
+def fire(rulebook: Rulebook, state: str, facts: Mapping[str, Any], trigger: str) -> Transition:
+    """Apply `trigger` to a case in `state` whose facts (after the command) are `facts`.
+
+    Returns the transition taken. Raises CommandNotAllowed when the trigger has no
+    transition from `state`, GuardRefused when every candidate's guards failed.
+    Never mutates anything it is given."""
+    return _compiled(rulebook).fire(state, facts, trigger)
+
+
+def allowed_triggers(rulebook: Rulebook, state: str) -> list[str]:
+    """Triggers with a transition out of `state` (guards not evaluated)."""
+    return rulebook.triggers_from(state)

@@ -1,0 +1,82 @@
+"""Every query the services need, in one place."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from workflow.errors import CaseNotFound, DomainError
+from workflow.models import Case, CaseEvent
+
+
+class InvalidCursor(DomainError):
+    """A pagination cursor that this server did not issue."""
+
+
+def get_case(session: Session, case_id: uuid.UUID) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def get_case_for_update(session: Session, case_id: uuid.UUID) -> Case:
+    """The case, locked against concurrent commands until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: the write transaction already
+    holds the database's write lock (BEGIN IMMEDIATE)."""
+    stmt = select(Case).where(Case.id == case_id)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    case = session.execute(stmt).scalar_one_or_none()
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def encode_cursor(created_at: datetime, case_id: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{case_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, ident = raw.split("|", 1)
+        return datetime.fromisoformat(when), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor("the cursor is not valid; start again without one") from None
+
+
+def list_cases(session: Session, *, states: Sequence[str] = (), stages: Sequence[str] = (),
+               rulebook_id: str | None = None, limit: int = 50,
+               cursor: str | None = None) -> tuple[list[Case], str | None]:
+    """Newest first; keyset pagination on (created_at, id). Returns the page and
+    the cursor of the next page (None on the last page)."""
+    stmt: Select[tuple[Case]] = select(Case)
+    if states:
+        stmt = stmt.where(Case.state.in_(states))
+    if stages:
+        stmt = stmt.where(Case.stage.in_(stages))
+    if rulebook_id:
+        stmt = stmt.where(Case.rulebook_id == rulebook_id)
+    if cursor:
+        when, ident = decode_cursor(cursor)
+        stmt = stmt.where(or_(Case.created_at < when,
+                              and_(Case.created_at == when, Case.id < ident)))
+    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
+    rows = list(session.execute(stmt).scalars())
+    more = len(rows) > limit
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+    return page, next_cursor
+
+
+def timeline(session: Session, case_id: uuid.UUID) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.sequence)
+    return list(session.execute(stmt).scalars())

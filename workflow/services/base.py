@@ -1,0 +1,63 @@
+"""What every command shares: its input contract and the checks of its dates.
+
+A command is a Pydantic model (unknown fields rejected) that names the rulebook
+trigger it fires, the stage record it writes (`section`) and the case facts it
+sets. Date rules are declared, not coded per command:
+
+- `past_dates`: fields recording something that happened; never after today.
+- `not_before`: field -> fact; the field may not be earlier than that recorded fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from workflow.errors import InvalidFacts
+from workflow.rulebook import RulebookRegistry
+
+# Statutory days are English (or Scottish / Northern Irish) days, not UTC days.
+LOCAL_ZONE = ZoneInfo("Europe/London")
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    trigger: ClassVar[str]
+    section: ClassVar[str]
+    past_dates: ClassVar[tuple[str, ...]] = ()
+    not_before: ClassVar[Mapping[str, str]] = {}
+
+    def facts(self) -> dict[str, Any]:
+        """The case facts this command sets (column name -> value)."""
+        return {}
+
+    def check_dates(self, recorded: Mapping[str, Any], today: date) -> None:
+        """Raise InvalidFacts naming the field when a date breaks a declared rule."""
+        for field in self.past_dates:
+            value = getattr(self, field)
+            if value is not None and value > today:
+                raise InvalidFacts(f"{field} ({value}) is in the future (today is {today})", field)
+        for field, fact in self.not_before.items():
+            value, earlier = getattr(self, field), recorded.get(fact)
+            if value is not None and earlier is not None and value < earlier:
+                raise InvalidFacts(
+                    f"{field} ({value}) is before the case's {fact} ({earlier})", field)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts and when. Time is an input: services never read the clock."""
+
+    rulebooks: RulebookRegistry
+    actor: str
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(LOCAL_ZONE).date()

@@ -1,0 +1,25 @@
+"""Closing a case: from action-plan monitoring once every action is complete, or
+from the branches that leave the review path (not notifiable, notified without
+review, no review, national review)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from workflow.services.base import Command
+
+
+class CloseCase(Command):
+    trigger: ClassVar[str] = "close_case"
+    section: ClassVar[str] = "closure"
+    past_dates: ClassVar[tuple[str, ...]] = ("closed_date",)
+    not_before: ClassVar[dict[str, str]] = {"closed_date": "aware_date"}
+
+    closed_date: date
+    reason: str = Field(min_length=1, max_length=5_000)
+
+    def facts(self) -> dict[str, Any]:
+        return {"closed_date": self.closed_date, "close_reason": self.reason}

@@ -1,0 +1,118 @@
+"""Run a command against a case: the one path every state change takes.
+
+Contract of `open_case` and `execute`: inside the caller's transaction they
+check the input against the case's facts, fire the rulebook trigger on a
+snapshot (workflow.machine), then write the new state, facts, stage record,
+version and exactly one timeline event, and flush. They never commit; a
+DomainError leaves the session unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow import machine, repository
+from workflow.errors import VersionMismatch
+from workflow.facts import ALL_FACTS
+from workflow.models import Case, CaseEvent
+from workflow.services.base import Command, Context
+from workflow.services.closure import CloseCase
+from workflow.services.commissioning import (
+    AgreeTermsOfReference,
+    CommissionReviewer,
+    ReceiveFinalReport,
+)
+from workflow.services.intake import LogIncident, RecordNotification, RecordPartnersInformed
+from workflow.services.publication import (
+    DecideNotToPublish,
+    DeferPublication,
+    PublishReport,
+    ResumePublication,
+    SendReportToPanel,
+)
+from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
+
+COMMANDS: dict[str, type[Command]] = {
+    c.trigger: c
+    for c in (
+        LogIncident, RecordNotification, RecordPartnersInformed, CompleteRapidReview,
+        RecordDecision, RecordPanelResponse, CommissionReviewer, AgreeTermsOfReference,
+        ReceiveFinalReport, SendReportToPanel, PublishReport, DeferPublication,
+        ResumePublication, DecideNotToPublish, CloseCase,
+    )
+}
+
+
+def case_facts(case: Case) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in ALL_FACTS}
+
+
+def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
+    """Create a case from a logged incident under the chosen (or default) rulebook."""
+    rulebook = ctx.rulebooks.get(command.rulebook or ctx.rulebooks.default_id)
+    new_facts = command.facts()
+    command.check_dates(new_facts, ctx.today)
+    moved = machine.fire(rulebook, "start", new_facts, command.trigger)
+    case = Case(
+        id=uuid.uuid4(),
+        local_reference=command.local_reference,
+        rulebook_id=rulebook.id,
+        rulebook_version=rulebook.version,
+        state=moved.to_state,
+        stage=rulebook.state(moved.to_state).stage,
+        version=1,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        open_actions=0,
+        details={command.section: _record(command)},
+        **new_facts,
+    )
+    session.add(case)
+    session.add(_event(case, command, moved, ctx))
+    session.flush()
+    return case
+
+
+def execute(session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int,
+            command: Command) -> Case:
+    """Apply `command` to the case if it is still at `expected_version`."""
+    case = repository.get_case_for_update(session, case_id)
+    if case.version != expected_version:
+        raise VersionMismatch(
+            f"the case is at version {case.version}, not {expected_version}; "
+            "fetch it again and retry", current_version=case.version)
+    rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
+    recorded = case_facts(case)
+    proposed = {**recorded, **command.facts()}
+    moved = machine.fire(rulebook, case.state, proposed, command.trigger)
+    command.check_dates(proposed, ctx.today)
+    for name, value in command.facts().items():
+        setattr(case, name, value)
+    case.state = moved.to_state
+    case.stage = rulebook.state(moved.to_state).stage
+    case.version += 1
+    case.updated_at = ctx.now
+    case.details = {**case.details, command.section: _record(command)}
+    session.add(_event(case, command, moved, ctx))
+    session.flush()
+    return case
+
+
+def _record(command: Command) -> dict[str, Any]:
+    return command.model_dump(mode="json")
+
+
+def _event(case: Case, command: Command, moved: machine.Transition, ctx: Context) -> CaseEvent:
+    return CaseEvent(
+        case_id=case.id,
+        sequence=case.version,
+        event_type=command.trigger,
+        from_state=None if moved.from_state == "start" else moved.from_state,
+        to_state=moved.to_state,
+        occurred_at=ctx.now,
+        actor=ctx.actor,
+        payload=_record(command),
+    )
