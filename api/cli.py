@@ -30,16 +30,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
 
 
 def _cmd_check_rulebooks(_args: argparse.Namespace) -> int:
     registry = load_rulebooks(get_settings())
     for rb in registry.all():
-        print(f"{rb.id} v{rb.version}: {len(rb.states)} states, {len(rb.transitions)} "
-              f"transitions, {len(rb.deadlines)} deadlines - ok")
+        print(
+            f"{rb.id} v{rb.version}: {len(rb.states)} states, {len(rb.transitions)} "
+            f"transitions, {len(rb.deadlines)} deadlines - ok"
+        )
     return 0
 
 

@@ -51,20 +51,29 @@ def get_now() -> datetime:
 
 
 def get_actor(
-    x_actor: Annotated[str, Header(min_length=1, max_length=128, pattern=r"^[\w .@'-]+$",
-                                   description="Who is acting (until authentication lands).")],
+    x_actor: Annotated[
+        str,
+        Header(
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\w .@'-]+$",
+            description="Who is acting (until authentication lands).",
+        ),
+    ],
 ) -> str:
     return x_actor.strip()
 
 
 def get_expected_version(
-    if_match: Annotated[str | None, Header(
-        description='The case version you read, from its ETag, e.g. "3".')] = None,
+    if_match: Annotated[
+        str | None, Header(description='The case version you read, from its ETag, e.g. "3".')
+    ] = None,
 ) -> int:
     if if_match is None:
         raise PreconditionRequired(
             "send If-Match with the case's ETag (its version) so that a concurrent change "
-            "is detected instead of overwritten")
+            "is detected instead of overwritten"
+        )
     found = _ETAG.match(if_match)
     if not found:
         raise PreconditionRequired(f'If-Match must be a case version such as "3", got {if_match!r}')

@@ -66,13 +66,29 @@ class Problem(BaseModel):
     current_version: int | None = None
 
 
-def problem_response(request: Request, status: int, slug: str, title: str, detail: str,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
-            "instance": request.url.path}
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
-                        headers={"Cache-Control": "no-store", **(headers or {})})
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def _domain_entry(exc: DomainError) -> tuple[int, str, str]:
@@ -115,8 +131,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
             msg = "unknown field"
         errors.append({"field": _field_name(e.get("loc", ())), "message": msg})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem_response(request, 422, "validation-error", "The request is not valid",
-                            detail, errors=errors)
+    return problem_response(
+        request, 422, "validation-error", "The request is not valid", detail, errors=errors
+    )
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -124,15 +141,25 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
     detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem_response(request, exc.status_code, slug,
-                            titles.get(exc.status_code, "Error"), detail,
-                            headers=dict(exc.headers or {}))
+    return problem_response(
+        request,
+        exc.status_code,
+        slug,
+        titles.get(exc.status_code, "Error"),
+        detail,
+        headers=dict(exc.headers or {}),
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(request, 500, "internal-error", "Internal server error",
-                            "An unexpected error occurred; it has been logged.")
+    return problem_response(
+        request,
+        500,
+        "internal-error",
+        "Internal server error",
+        "An unexpected error occurred; it has been logged.",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -144,10 +171,22 @@ def install(app: FastAPI) -> None:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting problem+json for the given statuses."""
-    descriptions = {400: "Bad request", 404: "Not found", 409: "Not allowed in the current state",
-                    412: "Stale If-Match version", 413: "Body too large",
-                    422: "Validation error (names the field)", 428: "If-Match missing",
-                    500: "Internal error", 503: "Database unavailable; retry"}
-    return {s: {"model": Problem, "description": descriptions.get(s, "Error"),
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for s in statuses}
+    descriptions = {
+        400: "Bad request",
+        404: "Not found",
+        409: "Not allowed in the current state",
+        412: "Stale If-Match version",
+        413: "Body too large",
+        422: "Validation error (names the field)",
+        428: "If-Match missing",
+        500: "Internal error",
+        503: "Database unavailable; retry",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": descriptions.get(s, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }

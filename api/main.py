@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database.dispose()
 
     app = FastAPI(
-        title="Case review workflow engine", version="0.1.0", description=DESCRIPTION,
+        title="Case review workflow engine",
+        version="0.1.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,

@@ -88,11 +88,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     body: dict[str, Any] = {
-        "type": "urn:casereview:problem:body-too-large", "title": "Request body too large",
-        "status": 413, "detail": f"the request body exceeds {limit} bytes",
-        "instance": scope.get("path", "")}
+        "type": "urn:casereview:problem:body-too-large",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": f"the request body exceeds {limit} bytes",
+        "instance": scope.get("path", ""),
+    }
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

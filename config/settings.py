@@ -19,23 +19,28 @@ RULEBOOK_DIR = Path(__file__).resolve().parent / "rulebooks"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEREVIEW_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=PROJECT_ROOT / "data",
-                           description="Where the embedded SQLite database and files live.")
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Where the embedded SQLite database and files live.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default: SQLite file casereview.db in data_dir. "
-        "PostgreSQL: postgresql+psycopg://user:password@host/dbname")
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname",
+    )
     rulebook_dir: Path = RULEBOOK_DIR
     default_rulebook: str = "england-2023"
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
-    write_retries: int = Field(default=3, ge=0, le=10,
-                               description="Retries of a command on a serialisation failure.")
+    write_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a command on a serialisation failure."
+    )
     docs_enabled: bool = True
-    max_body_bytes: int = Field(default=1_000_000, ge=1_000,
-                                description="Largest accepted request body.")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest accepted request body."
+    )
     log_level: str = "INFO"
 
     @property

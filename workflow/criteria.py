@@ -30,13 +30,17 @@ class IncidentCriteria(BaseModel):
     nature: Nature = Field(description="death (includes suspected suicide), serious_harm, other")
     abuse_or_neglect: AbuseOrNeglect
     child_age_years: int | None = Field(
-        default=None, ge=0, le=CARE_LEAVER_MAX_AGE,
-        description="Age at the incident; omit for an unborn child.")
+        default=None,
+        ge=0,
+        le=CARE_LEAVER_MAX_AGE,
+        description="Age at the incident; omit for an unborn child.",
+    )
     unborn: bool = False
     looked_after_child: bool = False
     care_leaver: bool = False
     occurred_in_area: bool = Field(
-        default=True, description="The incident happened in the notifying authority's area.")
+        default=True, description="The incident happened in the notifying authority's area."
+    )
     resident_in_area_harmed_outside_england: bool = False
 
     @model_validator(mode="after")
@@ -62,20 +66,33 @@ def assess(c: IncidentCriteria) -> Assessment:
     in_scope = c.occurred_in_area or c.resident_in_area_harmed_outside_england
     meets = child and harmed and abuse and in_scope
     if meets:
-        reasons.append("child died or was seriously harmed and abuse or neglect is known or "
-                       "suspected (Children Act 2004 s16C(1))")
+        reasons.append(
+            "child died or was seriously harmed and abuse or neglect is known or "
+            "suspected (Children Act 2004 s16C(1))"
+        )
     else:
-        reasons += [text for failed, text in (
-            (not child, "not a child (18 or over)"),
-            (not harmed, "neither death nor serious harm"),
-            (not abuse, "abuse or neglect neither known nor suspected"),
-            (not in_scope, "not in the authority's area nor a resident child harmed outside England"),
-        ) if failed]
+        reasons += [
+            text
+            for failed, text in (
+                (not child, "not a child (18 or over)"),
+                (not harmed, "neither death nor serious harm"),
+                (not abuse, "abuse or neglect neither known nor suspected"),
+                (
+                    not in_scope,
+                    "not in the authority's area nor a resident child harmed outside England",
+                ),
+            )
+            if failed
+        ]
     dead = c.nature == "death"
     lac_death = dead and c.looked_after_child and child
     leaver_death = dead and c.care_leaver and (c.child_age_years or 0) <= CARE_LEAVER_MAX_AGE
     if lac_death:
-        reasons.append("death of a looked-after child: notifiable to the Secretary of State and Ofsted")
+        reasons.append(
+            "death of a looked-after child: notifiable to the Secretary of State and Ofsted"
+        )
     if leaver_death:
-        reasons.append("death of a care leaver under 25: notifiable to the Secretary of State and Ofsted")
+        reasons.append(
+            "death of a care leaver under 25: notifiable to the Secretary of State and Ofsted"
+        )
     return Assessment(meets, meets or lac_death or leaver_death, tuple(reasons))

@@ -30,21 +30,36 @@ class DatabaseUnavailable(DomainError):
     """The database could not be reached or stayed locked; try again later."""
 
 
-def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10,
-                pool_timeout: float = 10.0, busy_timeout_ms: int = 5000) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 10,
+    pool_timeout: float = 10.0,
+    busy_timeout_ms: int = 5000,
+) -> Engine:
     """An Engine configured for this application's transaction rules."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout,
-                               connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            connect_args={"check_same_thread": False},
+        )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                         pool_timeout=pool_timeout, pool_pre_ping=True,
-                         isolation_level="READ COMMITTED")
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        isolation_level="READ COMMITTED",
+    )
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -93,7 +108,9 @@ class Database:
             except DBAPIError as exc:
                 if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < self.write_retries:
                     attempt += 1
-                    log.info("retrying write after SQLSTATE %s (attempt %d)", _sqlstate(exc), attempt)
+                    log.info(
+                        "retrying write after SQLSTATE %s (attempt %d)", _sqlstate(exc), attempt
+                    )
                     continue
                 raise self._translate(exc) from exc
 

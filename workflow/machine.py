@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -43,7 +43,8 @@ def _condition(guard_name: str) -> Any:
     check = GUARDS[guard_name].check
 
     def condition(event: EventData) -> bool:
-        return check(event.model.facts)
+        subject = cast(_Subject, event.model)
+        return check(subject.facts)
 
     condition.__name__ = guard_name
     return condition
@@ -90,8 +91,8 @@ class _CompiledRulebook:
             )
         if not fired:
             raise GuardRefused(
-                f"{trigger!r} refused in state {state!r}: " + "; ".join(
-                    self.failed_guards(state, facts, trigger)),
+                f"{trigger!r} refused in state {state!r}: "
+                + "; ".join(self.failed_guards(state, facts, trigger)),
                 current_state=state,
                 allowed_actions=self.rulebook.triggers_from(state),
             )
@@ -102,8 +103,11 @@ class _CompiledRulebook:
         failed: list[str] = []
         for t in self.rulebook.transitions:
             if t.trigger == trigger and state in t.source:
-                failed += [f"requires that {GUARDS[g].description} ({g})"
-                           for g in t.guards if not GUARDS[g].check(facts)]
+                failed += [
+                    f"requires that {GUARDS[g].description} ({g})"
+                    for g in t.guards
+                    if not GUARDS[g].check(facts)
+                ]
         return failed or ["no transition applies"]
 
 

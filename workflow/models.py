@@ -88,6 +88,7 @@ class Case(Base):
     rapid_review_meeting_date: Mapped[date | None] = mapped_column(Date)
     rapid_review_sent_date: Mapped[date | None] = mapped_column(Date)
     decision_date: Mapped[date | None] = mapped_column(Date)
+    decision_sent_to_panel_date: Mapped[date | None] = mapped_column(Date)
     panel_response_date: Mapped[date | None] = mapped_column(Date)
     reviewer_commissioned_date: Mapped[date | None] = mapped_column(Date)
     terms_of_reference_date: Mapped[date | None] = mapped_column(Date)
@@ -95,6 +96,7 @@ class Case(Base):
     report_sent_to_panel_date: Mapped[date | None] = mapped_column(Date)
     planned_publication_date: Mapped[date | None] = mapped_column(Date)
     published_date: Mapped[date | None] = mapped_column(Date)
+    withdrawn_date: Mapped[date | None] = mapped_column(Date)
     deferred_date: Mapped[date | None] = mapped_column(Date)
     deferral_review_by_date: Mapped[date | None] = mapped_column(Date)
     closed_date: Mapped[date | None] = mapped_column(Date)
@@ -114,7 +116,8 @@ class Case(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     events: Mapped[list[CaseEvent]] = relationship(
-        back_populates="case", order_by="CaseEvent.sequence", lazy="raise")
+        back_populates="case", order_by="CaseEvent.sequence", lazy="raise"
+    )
 
     # Optimistic concurrency: every UPDATE is `... WHERE version = :expected`.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -141,12 +144,51 @@ class CaseEvent(Base):
     __table_args__ = (UniqueConstraint("case_id", "sequence"),)
 
 
-APPEND_ONLY_TABLES = ("case_event",)
+class CaseDeadline(Base):
+    """A deadline of a case as last derived from its facts (workflow/deadlines.py).
+
+    Rewritten in the same transaction as every change of the case, so lists can
+    filter on overdue / due-soon in SQL. `state` is stored without reference to
+    today (pending, paused, met, not_started, not_applicable); whether a pending
+    deadline is overdue is decided at query time from `due_date`."""
+
+    __tablename__ = "case_deadline"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    met_date: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_case_deadline_state_due_date", "state", "due_date"),)
+
+
+class DeadlineAdjustment(Base):
+    """A pause, resumption or extension of one deadline of a case. Append-only."""
+
+    __tablename__ = "deadline_adjustment"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    deadline: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # pause | resume | extension
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_sequence: Mapped[int] = mapped_column(Integer)  # the timeline event recording it
+
+
+APPEND_ONLY_TABLES = ("case_event", "deadline_adjustment")
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_timeline_edits(session: Session, _ctx: Any, _instances: Any) -> None:
     """The ORM half of append-only; database triggers (migration) are the other half."""
     for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, CaseEvent) and (obj in session.deleted or session.is_modified(obj)):
-            raise PermissionError("the case timeline is append-only")
+        if isinstance(obj, CaseEvent | DeadlineAdjustment) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise PermissionError(f"{obj.__tablename__} is append-only")

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import CaseNotFound, DomainError
@@ -53,12 +53,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidCursor("the cursor is not valid; start again without one") from None
 
 
-def list_cases(session: Session, *, states: Sequence[str] = (), stages: Sequence[str] = (),
-               rulebook_id: str | None = None, limit: int = 50,
-               cursor: str | None = None) -> tuple[list[Case], str | None]:
+def list_cases(
+    session: Session,
+    *,
+    states: Sequence[str] = (),
+    stages: Sequence[str] = (),
+    rulebook_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Case], str | None]:
     """Newest first; keyset pagination on (created_at, id). Returns the page and
     the cursor of the next page (None on the last page)."""
-    stmt: Select[tuple[Case]] = select(Case)
+    stmt = select(Case)
     if states:
         stmt = stmt.where(Case.state.in_(states))
     if stages:
@@ -67,10 +73,11 @@ def list_cases(session: Session, *, states: Sequence[str] = (), stages: Sequence
         stmt = stmt.where(Case.rulebook_id == rulebook_id)
     if cursor:
         when, ident = decode_cursor(cursor)
-        stmt = stmt.where(or_(Case.created_at < when,
-                              and_(Case.created_at == when, Case.id < ident)))
+        stmt = stmt.where(
+            or_(Case.created_at < when, and_(Case.created_at == when, Case.id < ident))
+        )
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
-    rows = list(session.execute(stmt).scalars())
+    rows: list[Case] = list(session.scalars(stmt))
     more = len(rows) > limit
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None

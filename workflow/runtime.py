@@ -12,13 +12,21 @@ from workflow.services.engine import COMMANDS
 
 def load_rulebooks(settings: Settings) -> RulebookRegistry:
     """Load and validate every rulebook; raises RulebookInvalid listing each problem."""
-    return load_directory(settings.rulebook_dir, default_id=settings.default_rulebook,
-                          known_guards=GUARDS, known_triggers=COMMANDS, known_facts=ALL_FACTS)
+    return load_directory(
+        settings.rulebook_dir,
+        default_id=settings.default_rulebook,
+        known_guards=GUARDS,
+        known_triggers=COMMANDS,
+        known_facts=ALL_FACTS,
+    )
 
 
 def open_database(settings: Settings) -> Database:
-    engine = make_engine(settings.effective_database_url, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_max_overflow,
-                         pool_timeout=settings.db_pool_timeout_seconds,
-                         busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = make_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
     return Database(engine, write_retries=settings.write_retries)

@@ -37,8 +37,14 @@ async def list_cases(
     """Cases, newest first, a page at a time: pass `next_cursor` back as `cursor`."""
 
     def run(session: Session) -> CasePage:
-        page, next_cursor = queries.list_cases(session, states=state or (), stages=stage or (),
-                                               rulebook_id=rulebook, limit=limit, cursor=cursor)
+        page, next_cursor = queries.list_cases(
+            session,
+            states=state or (),
+            stages=stage or (),
+            rulebook_id=rulebook,
+            limit=limit,
+            cursor=cursor,
+        )
         return CasePage(items=[CaseSummary.of(c) for c in page], next_cursor=next_cursor)
 
     return await services.read(run)
@@ -48,7 +54,8 @@ async def list_cases(
 async def get_case(case_id: uuid.UUID, services: ServicesDep, response: Response) -> CaseOut:
     """The case's state, facts, stage records and version (also its ETag)."""
     return await services.read(
-        lambda s: render_case(queries.get_case(s, case_id), services, response))
+        lambda s: render_case(queries.get_case(s, case_id), services, response)
+    )
 
 
 @router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=responses(404, 503))
@@ -62,18 +69,23 @@ async def get_timeline(case_id: uuid.UUID, services: ServicesDep) -> Timeline:
     return await services.read(run)
 
 
-@router.get("/cases/{case_id}/next-actions", response_model=NextActions,
-            responses=responses(404, 503))
+@router.get(
+    "/cases/{case_id}/next-actions", response_model=NextActions, responses=responses(404, 503)
+)
 async def get_next_actions(case_id: uuid.UUID, services: ServicesDep) -> NextActions:
     """What the rulebook allows now, with the endpoint for each action."""
 
     def run(session: Session) -> NextActions:
         case = queries.get_case(session, case_id)
         rulebook = queries.rulebook_of(services.rulebooks, case)
-        actions = [NextActionOut(action=a.trigger, path=action_path(case.id, a.trigger),
-                                 leads_to=list(a.destinations))
-                   for a in queries.next_actions(rulebook, case.state)]
-        return NextActions(case_id=case.id, state=case.state, version=case.version,
-                           actions=actions)
+        actions = [
+            NextActionOut(
+                action=a.trigger,
+                path=action_path(case.id, a.trigger),
+                leads_to=list(a.destinations),
+            )
+            for a in queries.next_actions(rulebook, case.state)
+        ]
+        return NextActions(case_id=case.id, state=case.state, version=case.version, actions=actions)
 
     return await services.read(run)

@@ -35,8 +35,11 @@ COMMAND_ROUTES: list[tuple[str, type[Command], str]] = [
     ("reviewer", commissioning.CommissionReviewer, "Commission the independent reviewer"),
     ("terms-of-reference", commissioning.AgreeTermsOfReference, "Agree terms of reference"),
     ("report", commissioning.ReceiveFinalReport, "Record the final report"),
-    ("pre-publication", publication.SendReportToPanel,
-     "Record the report sent to the Panel and Secretary of State"),
+    (
+        "pre-publication",
+        publication.SendReportToPanel,
+        "Record the report sent to the Panel and Secretary of State",
+    ),
     ("publication", publication.PublishReport, "Record publication"),
     ("publication-deferral", publication.DeferPublication, "Defer publication"),
     ("publication-resumption", publication.ResumePublication, "Resume deferred publication"),
@@ -56,10 +59,17 @@ def render_case(case: Case, services: Any, response: Response) -> CaseOut:
     return CaseOut.full(case, [a.trigger for a in next_actions(rulebook, case.state)])
 
 
-@router.post("/incidents", status_code=201, response_model=CaseOut, summary="Log an incident",
-             responses=responses(404, 409, 422, 503), tags=["cases"])
-async def log_incident(body: intake.LogIncident, services: ServicesDep, actor: Actor, now: Now,
-                       response: Response) -> CaseOut:
+@router.post(
+    "/incidents",
+    status_code=201,
+    response_model=CaseOut,
+    summary="Log an incident",
+    responses=responses(404, 409, 422, 503),
+    tags=["cases"],
+)
+async def log_incident(
+    body: intake.LogIncident, services: ServicesDep, actor: Actor, now: Now, response: Response
+) -> CaseOut:
     """Open a case. A notifiable incident enters the review path; any other is kept
     in `not_notifiable`. The case is governed by `rulebook` (default: the current one)."""
     ctx = Context(services.rulebooks, actor, now)
@@ -77,9 +87,15 @@ async def log_incident(body: intake.LogIncident, services: ServicesDep, actor: A
 
 
 def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[CaseOut]]:
-    async def endpoint(case_id: uuid.UUID, body: command_cls,  # type: ignore[valid-type]
-                       services: ServicesDep, actor: Actor, now: Now,
-                       expected_version: ExpectedVersion, response: Response) -> CaseOut:
+    async def endpoint(
+        case_id: uuid.UUID,
+        body: command_cls,  # type: ignore[valid-type]
+        services: ServicesDep,
+        actor: Actor,
+        now: Now,
+        expected_version: ExpectedVersion,
+        response: Response,
+    ) -> CaseOut:
         ctx = Context(services.rulebooks, actor, now)
 
         def run(session: Session) -> CaseOut:
@@ -94,6 +110,11 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
 
 for _segment, _cls, _summary in COMMAND_ROUTES:
     router.add_api_route(
-        f"/cases/{{case_id}}/{_segment}", _command_endpoint(_cls), methods=["POST"],
-        response_model=CaseOut, summary=_summary, name=_cls.trigger,
-        responses=responses(404, 409, 412, 422, 428, 503))
+        f"/cases/{{case_id}}/{_segment}",
+        _command_endpoint(_cls),
+        methods=["POST"],
+        response_model=CaseOut,
+        summary=_summary,
+        name=_cls.trigger,
+        responses=responses(404, 409, 412, 422, 428, 503),
+    )

@@ -30,9 +30,12 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     try:
         current = await services.read(check)
     except Exception:  # any failure means not ready; details stay in the logs
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"}, 503, headers={"Retry-After": "5"}
+        )
     head = head_revision()
     ready = current == head
-    return JSONResponse({"status": "ok" if ready else "unavailable",
-                         "schema": current, "expected_schema": head}, 200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "schema": current, "expected_schema": head},
+        200 if ready else 503,
+    )

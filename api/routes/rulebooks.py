@@ -16,19 +16,34 @@ router = APIRouter(prefix="/api/v1", tags=["rulebooks"])
 @router.get("/rulebooks", response_model=RulebookList)
 async def list_rulebooks(services: ServicesDep) -> RulebookList:
     """Every loaded rulebook version."""
-    return RulebookList(items=[
-        RulebookSummary(id=rb.id, version=rb.version, title=rb.title, nation=rb.nation,
-                        calendar=rb.calendar) for rb in services.rulebooks.all()])
+    return RulebookList(
+        items=[
+            RulebookSummary(
+                id=rb.id, version=rb.version, title=rb.title, nation=rb.nation, calendar=rb.calendar
+            )
+            for rb in services.rulebooks.all()
+        ]
+    )
 
 
-@router.get("/rulebooks/{rulebook_id}", response_model=RulebookOut,
-            responses=responses(404))
-async def get_rulebook(rulebook_id: str, services: ServicesDep, response: Response,
-                       version: Annotated[int | None, Query(ge=1)] = None) -> RulebookOut:
+@router.get("/rulebooks/{rulebook_id}", response_model=RulebookOut, responses=responses(404))
+async def get_rulebook(
+    rulebook_id: str,
+    services: ServicesDep,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> RulebookOut:
     """One rulebook (the latest version unless `version` is given)."""
     rb = services.rulebooks.get(rulebook_id, version)
     response.headers["Cache-Control"] = "public, max-age=300"
-    return RulebookOut(id=rb.id, version=rb.version, title=rb.title, nation=rb.nation,
-                       calendar=rb.calendar, rapid_review_clock_start=rb.rapid_review_clock_start,
-                       states=list(rb.states), transitions=list(rb.transitions),
-                       deadlines=list(rb.deadlines))
+    return RulebookOut(
+        id=rb.id,
+        version=rb.version,
+        title=rb.title,
+        nation=rb.nation,
+        calendar=rb.calendar,
+        rapid_review_clock_start=rb.rapid_review_clock_start,
+        states=list(rb.states),
+        transitions=list(rb.transitions),
+        deadlines=list(rb.deadlines),
+    )

@@ -25,6 +25,7 @@ class CaseFacts(BaseModel):
     rapid_review_meeting_date: date | None
     rapid_review_sent_date: date | None
     decision_date: date | None
+    decision_sent_to_panel_date: date | None
     panel_response_date: date | None
     reviewer_commissioned_date: date | None
     terms_of_reference_date: date | None
@@ -32,6 +33,7 @@ class CaseFacts(BaseModel):
     report_sent_to_panel_date: date | None
     planned_publication_date: date | None
     published_date: date | None
+    withdrawn_date: date | None
     deferred_date: date | None
     deferral_review_by_date: date | None
     closed_date: date | None
@@ -59,25 +61,33 @@ class CaseSummary(BaseModel):
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
-        return cls(id=case.id, local_reference=case.local_reference,
-                   rulebook=RulebookRef(id=case.rulebook_id, version=case.rulebook_version),
-                   state=case.state, stage=case.stage, version=case.version,
-                   created_at=case.created_at, updated_at=case.updated_at,
-                   aware_date=case.aware_date)
+        return cls(
+            id=case.id,
+            local_reference=case.local_reference,
+            rulebook=RulebookRef(id=case.rulebook_id, version=case.rulebook_version),
+            state=case.state,
+            stage=case.stage,
+            version=case.version,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            aware_date=case.aware_date,
+        )
 
 
 class CaseOut(CaseSummary):
     facts: CaseFacts
     records: dict[str, Any] = Field(
-        description="The latest record of each stage (incident, rapid_review, decision, ...).")
+        description="The latest record of each stage (incident, rapid_review, decision, ...)."
+    )
     allowed_actions: list[str] = Field(description="Commands the rulebook allows next.")
 
     @classmethod
     def full(cls, case: Case, allowed_actions: list[str]) -> CaseOut:
         summary = CaseSummary.of(case).model_dump()
         facts = CaseFacts(**{name: getattr(case, name) for name in ALL_FACTS})
-        return cls(**summary, facts=facts, records=dict(case.details),
-                   allowed_actions=allowed_actions)
+        return cls(
+            **summary, facts=facts, records=dict(case.details), allowed_actions=allowed_actions
+        )
 
 
 class CasePage(BaseModel):
@@ -96,9 +106,15 @@ class TimelineEvent(BaseModel):
 
     @classmethod
     def of(cls, event: CaseEvent) -> TimelineEvent:
-        return cls(sequence=event.sequence, event_type=event.event_type,
-                   from_state=event.from_state, to_state=event.to_state,
-                   occurred_at=event.occurred_at, actor=event.actor, payload=event.payload)
+        return cls(
+            sequence=event.sequence,
+            event_type=event.event_type,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            occurred_at=event.occurred_at,
+            actor=event.actor,
+            payload=event.payload,
+        )
 
 
 class Timeline(BaseModel):

@@ -1,7 +1,7 @@
 """initial schema: cases and their append-only timeline
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 12:31:10.421771
 """
 
@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0001'
+from migrations import append_only
+
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -23,107 +25,103 @@ depends_on: str | Sequence[str] | None = None
 APPEND_ONLY = ("case_event",)
 
 
-def _append_only_sql(table: str, dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [f"""CREATE TRIGGER trg_{table}_no_{verb.lower()} BEFORE {verb} ON {table}
-                    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
-                for verb in ("UPDATE", "DELETE")]
-    return [
-        """CREATE OR REPLACE FUNCTION refuse_append_only_change() RETURNS trigger
-           LANGUAGE plpgsql AS $$ BEGIN
-             RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = '42501';
-           END $$""",
-        f"""CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION refuse_append_only_change()""",
-    ]
-
-
 def upgrade() -> None:
-    op.create_table('case',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('local_reference', sa.String(length=64), nullable=True),
-    sa.Column('rulebook_id', sa.String(length=64), nullable=False),
-    sa.Column('rulebook_version', sa.Integer(), nullable=False),
-    sa.Column('state', sa.String(length=64), nullable=False),
-    sa.Column('stage', sa.String(length=64), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('incident_date', sa.Date(), nullable=True),
-    sa.Column('aware_date', sa.Date(), nullable=True),
-    sa.Column('notification_date', sa.Date(), nullable=True),
-    sa.Column('partners_informed_date', sa.Date(), nullable=True),
-    sa.Column('rapid_review_meeting_date', sa.Date(), nullable=True),
-    sa.Column('rapid_review_sent_date', sa.Date(), nullable=True),
-    sa.Column('decision_date', sa.Date(), nullable=True),
-    sa.Column('panel_response_date', sa.Date(), nullable=True),
-    sa.Column('reviewer_commissioned_date', sa.Date(), nullable=True),
-    sa.Column('terms_of_reference_date', sa.Date(), nullable=True),
-    sa.Column('final_report_date', sa.Date(), nullable=True),
-    sa.Column('report_sent_to_panel_date', sa.Date(), nullable=True),
-    sa.Column('planned_publication_date', sa.Date(), nullable=True),
-    sa.Column('published_date', sa.Date(), nullable=True),
-    sa.Column('deferred_date', sa.Date(), nullable=True),
-    sa.Column('deferral_review_by_date', sa.Date(), nullable=True),
-    sa.Column('closed_date', sa.Date(), nullable=True),
-    sa.Column('notifiable', sa.Boolean(), nullable=False),
-    sa.Column('meets_review_criteria', sa.Boolean(), nullable=False),
-    sa.Column('decision', sa.String(length=32), nullable=True),
-    sa.Column('panel_agrees', sa.Boolean(), nullable=True),
-    sa.Column('panel_takes_national_review', sa.Boolean(), nullable=True),
-    sa.Column('reviewer_independent', sa.Boolean(), nullable=True),
-    sa.Column('publication_status', sa.String(length=48), nullable=True),
-    sa.Column('close_reason', sa.Text(), nullable=True),
-    sa.Column('open_actions', sa.Integer(), nullable=False),
-    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case'))
+    op.create_table(
+        "case",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("local_reference", sa.String(length=64), nullable=True),
+        sa.Column("rulebook_id", sa.String(length=64), nullable=False),
+        sa.Column("rulebook_version", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("stage", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("incident_date", sa.Date(), nullable=True),
+        sa.Column("aware_date", sa.Date(), nullable=True),
+        sa.Column("notification_date", sa.Date(), nullable=True),
+        sa.Column("partners_informed_date", sa.Date(), nullable=True),
+        sa.Column("rapid_review_meeting_date", sa.Date(), nullable=True),
+        sa.Column("rapid_review_sent_date", sa.Date(), nullable=True),
+        sa.Column("decision_date", sa.Date(), nullable=True),
+        sa.Column("panel_response_date", sa.Date(), nullable=True),
+        sa.Column("reviewer_commissioned_date", sa.Date(), nullable=True),
+        sa.Column("terms_of_reference_date", sa.Date(), nullable=True),
+        sa.Column("final_report_date", sa.Date(), nullable=True),
+        sa.Column("report_sent_to_panel_date", sa.Date(), nullable=True),
+        sa.Column("planned_publication_date", sa.Date(), nullable=True),
+        sa.Column("published_date", sa.Date(), nullable=True),
+        sa.Column("deferred_date", sa.Date(), nullable=True),
+        sa.Column("deferral_review_by_date", sa.Date(), nullable=True),
+        sa.Column("closed_date", sa.Date(), nullable=True),
+        sa.Column("notifiable", sa.Boolean(), nullable=False),
+        sa.Column("meets_review_criteria", sa.Boolean(), nullable=False),
+        sa.Column("decision", sa.String(length=32), nullable=True),
+        sa.Column("panel_agrees", sa.Boolean(), nullable=True),
+        sa.Column("panel_takes_national_review", sa.Boolean(), nullable=True),
+        sa.Column("reviewer_independent", sa.Boolean(), nullable=True),
+        sa.Column("publication_status", sa.String(length=48), nullable=True),
+        sa.Column("close_reason", sa.Text(), nullable=True),
+        sa.Column("open_actions", sa.Integer(), nullable=False),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case")),
     )
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_created_at_id', ['created_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_stage'), ['stage'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_state'), ['state'], unique=False)
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.create_index("ix_case_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_case_stage"), ["stage"], unique=False)
+        batch_op.create_index(batch_op.f("ix_case_state"), ["state"], unique=False)
 
-    op.create_table('case_event',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('case_id', sa.Uuid(), nullable=False),
-    sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('from_state', sa.String(length=64), nullable=True),
-    sa.Column('to_state', sa.String(length=64), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_case_event_case_id_case')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_event')),
-    sa.UniqueConstraint('case_id', 'sequence', name=op.f('uq_case_event_case_id_sequence'))
+    op.create_table(
+        "case_event",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("from_state", sa.String(length=64), nullable=True),
+        sa.Column("to_state", sa.String(length=64), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_case_event_case_id_case")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_event")),
+        sa.UniqueConstraint("case_id", "sequence", name=op.f("uq_case_event_case_id_sequence")),
     )
-    with op.batch_alter_table('case_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_event_case_id'), ['case_id'], unique=False)
+    with op.batch_alter_table("case_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_event_case_id"), ["case_id"], unique=False)
 
     dialect = op.get_bind().dialect.name
     for table in APPEND_ONLY:
-        for statement in _append_only_sql(table, dialect):
+        for statement in append_only.create_sql(table, dialect):
             op.execute(statement)
-
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_no_delete")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only ON {table}")
+        for statement in append_only.drop_sql(table, dialect):
+            op.execute(statement)
     if dialect != "sqlite":
         op.execute("DROP FUNCTION IF EXISTS refuse_append_only_change()")
-    with op.batch_alter_table('case_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_event_case_id'))
+    with op.batch_alter_table("case_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_event_case_id"))
 
-    op.drop_table('case_event')
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_state'))
-        batch_op.drop_index(batch_op.f('ix_case_stage'))
-        batch_op.drop_index('ix_case_created_at_id')
+    op.drop_table("case_event")
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_state"))
+        batch_op.drop_index(batch_op.f("ix_case_stage"))
+        batch_op.drop_index("ix_case_created_at_id")
 
-    op.drop_table('case')
+    op.drop_table("case")

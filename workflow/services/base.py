@@ -47,7 +47,8 @@ class Command(BaseModel):
             value, earlier = getattr(self, field), recorded.get(fact)
             if value is not None and earlier is not None and value < earlier:
                 raise InvalidFacts(
-                    f"{field} ({value}) is before the case's {fact} ({earlier})", field)
+                    f"{field} ({value}) is before the case's {fact} ({earlier})", field
+                )
 
 
 @dataclass(frozen=True)

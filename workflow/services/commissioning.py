@@ -28,12 +28,15 @@ class CommissionReviewer(Command):
     organisation: str | None = Field(default=None, max_length=200)
     commissioned_date: date
     independence_declared: bool = Field(
-        description="The reviewer declares no connection to the case or the agencies reviewed.")
+        description="The reviewer declares no connection to the case or the agencies reviewed."
+    )
     declaration: str | None = Field(default=None, max_length=5_000)
 
     def facts(self) -> dict[str, Any]:
-        return {"reviewer_commissioned_date": self.commissioned_date,
-                "reviewer_independent": self.independence_declared}
+        return {
+            "reviewer_commissioned_date": self.commissioned_date,
+            "reviewer_independent": self.independence_declared,
+        }
 
 
 class AgreeTermsOfReference(Command):

@@ -38,10 +38,21 @@ from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, 
 COMMANDS: dict[str, type[Command]] = {
     c.trigger: c
     for c in (
-        LogIncident, RecordNotification, RecordPartnersInformed, CompleteRapidReview,
-        RecordDecision, RecordPanelResponse, CommissionReviewer, AgreeTermsOfReference,
-        ReceiveFinalReport, SendReportToPanel, PublishReport, DeferPublication,
-        ResumePublication, DecideNotToPublish, CloseCase,
+        LogIncident,
+        RecordNotification,
+        RecordPartnersInformed,
+        CompleteRapidReview,
+        RecordDecision,
+        RecordPanelResponse,
+        CommissionReviewer,
+        AgreeTermsOfReference,
+        ReceiveFinalReport,
+        SendReportToPanel,
+        PublishReport,
+        DeferPublication,
+        ResumePublication,
+        DecideNotToPublish,
+        CloseCase,
     )
 }
 
@@ -76,14 +87,17 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     return case
 
 
-def execute(session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int,
-            command: Command) -> Case:
+def execute(
+    session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
+) -> Case:
     """Apply `command` to the case if it is still at `expected_version`."""
     case = repository.get_case_for_update(session, case_id)
     if case.version != expected_version:
         raise VersionMismatch(
             f"the case is at version {case.version}, not {expected_version}; "
-            "fetch it again and retry", current_version=case.version)
+            "fetch it again and retry",
+            current_version=case.version,
+        )
     rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
     recorded = case_facts(case)
     proposed = {**recorded, **command.facts()}

@@ -43,9 +43,11 @@ class LogIncident(Command):
     not_before: ClassVar[dict[str, str]] = {"aware_date": "incident_date"}
 
     rulebook: str | None = Field(
-        default=None, max_length=64,
+        default=None,
+        max_length=64,
         description="Rulebook id to open the case under; default: the current rulebook. "
-        "Historic cases are entered under their own regime.")
+        "Historic cases are entered under their own regime.",
+    )
     local_reference: str | None = Field(default=None, max_length=64)
     incident_date: date
     aware_date: date = Field(description="When the local authority became aware (day 0).")
@@ -72,7 +74,9 @@ class RecordNotification(Command):
     section: ClassVar[str] = "notification"
     past_dates: ClassVar[tuple[str, ...]] = ("notification_date", "partners_informed_date")
     not_before: ClassVar[dict[str, str]] = {
-        "notification_date": "aware_date", "partners_informed_date": "aware_date"}
+        "notification_date": "aware_date",
+        "partners_informed_date": "aware_date",
+    }
 
     notification_date: date
     notification_reference: str | None = Field(default=None, max_length=64)

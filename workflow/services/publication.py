@@ -17,9 +17,18 @@ from pydantic import AnyHttpUrl, Field, model_validator
 from workflow.services.base import Command
 
 PublishedItem = Literal[
-    "overview_report", "executive_summary", "improvement_report", "media_statement",
-    "learning_leaflet", "terms_of_reference"]
+    "overview_report",
+    "executive_summary",
+    "improvement_report",
+    "media_statement",
+    "learning_leaflet",
+    "terms_of_reference",
+]
 Proceedings = Literal["criminal_trial", "inquest", "other"]
+
+
+def _overview_only() -> list[PublishedItem]:
+    return ["overview_report"]
 
 
 class SendReportToPanel(Command):
@@ -40,8 +49,10 @@ class SendReportToPanel(Command):
         return self
 
     def facts(self) -> dict[str, Any]:
-        return {"report_sent_to_panel_date": self.sent_date,
-                "planned_publication_date": self.planned_publication_date}
+        return {
+            "report_sent_to_panel_date": self.sent_date,
+            "planned_publication_date": self.planned_publication_date,
+        }
 
 
 class PublishReport(Command):
@@ -54,8 +65,9 @@ class PublishReport(Command):
 
     published_date: date
     url: AnyHttpUrl
-    items: list[PublishedItem] = Field(default_factory=lambda: ["overview_report"],
-                                       min_length=1, max_length=6)
+    items: list[PublishedItem] = Field(
+        default_factory=_overview_only, min_length=1, max_length=6
+    )
 
     def facts(self) -> dict[str, Any]:
         return {"published_date": self.published_date, "publication_status": "published"}
@@ -81,9 +93,11 @@ class DeferPublication(Command):
         return self
 
     def facts(self) -> dict[str, Any]:
-        return {"deferred_date": self.deferred_date,
-                "deferral_review_by_date": self.review_by_date,
-                "publication_status": "delayed_parallel_proceedings"}
+        return {
+            "deferred_date": self.deferred_date,
+            "deferral_review_by_date": self.review_by_date,
+            "publication_status": "delayed_parallel_proceedings",
+        }
 
 
 class ResumePublication(Command):

@@ -23,11 +23,18 @@ def get_case(session: Session, case_id: uuid.UUID) -> Case:
     return repository.get_case(session, case_id)
 
 
-def list_cases(session: Session, *, states: Sequence[str] = (), stages: Sequence[str] = (),
-               rulebook_id: str | None = None, limit: int = 50,
-               cursor: str | None = None) -> tuple[list[Case], str | None]:
-    return repository.list_cases(session, states=states, stages=stages,
-                                 rulebook_id=rulebook_id, limit=limit, cursor=cursor)
+def list_cases(
+    session: Session,
+    *,
+    states: Sequence[str] = (),
+    stages: Sequence[str] = (),
+    rulebook_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Case], str | None]:
+    return repository.list_cases(
+        session, states=states, stages=stages, rulebook_id=rulebook_id, limit=limit, cursor=cursor
+    )
 
 
 def timeline(session: Session, case_id: uuid.UUID) -> list[CaseEvent]:
@@ -43,7 +50,10 @@ def next_actions(rulebook: Rulebook, state: str) -> list[NextAction]:
     """Every trigger out of `state`, with the states it may lead to, in rulebook order."""
     out: list[NextAction] = []
     for trigger in rulebook.triggers_from(state):
-        dests = [t.dest or state for t in rulebook.transitions
-                 if t.trigger == trigger and state in t.source]
+        dests = [
+            t.dest or state
+            for t in rulebook.transitions
+            if t.trigger == trigger and state in t.source
+        ]
         out.append(NextAction(trigger, tuple(dict.fromkeys(dests))))
     return out

@@ -17,8 +17,13 @@ from workflow.services.base import Command
 
 Decision = Literal["local_review", "no_review", "national_review_recommended"]
 ParallelProcess = Literal[
-    "police_investigation", "criminal_proceedings", "coroner_inquest",
-    "child_death_review", "domestic_homicide_review", "other"]
+    "police_investigation",
+    "criminal_proceedings",
+    "coroner_inquest",
+    "child_death_review",
+    "domestic_homicide_review",
+    "other",
+]
 
 
 class CompleteRapidReview(Command):
@@ -28,7 +33,9 @@ class CompleteRapidReview(Command):
     section: ClassVar[str] = "rapid_review"
     past_dates: ClassVar[tuple[str, ...]] = ("meeting_date", "sent_to_panel_date")
     not_before: ClassVar[dict[str, str]] = {
-        "meeting_date": "aware_date", "sent_to_panel_date": "notification_date"}
+        "meeting_date": "aware_date",
+        "sent_to_panel_date": "notification_date",
+    }
 
     meeting_date: date
     sent_to_panel_date: date
@@ -48,8 +55,10 @@ class CompleteRapidReview(Command):
         return self
 
     def facts(self) -> dict[str, Any]:
-        return {"rapid_review_meeting_date": self.meeting_date,
-                "rapid_review_sent_date": self.sent_to_panel_date}
+        return {
+            "rapid_review_meeting_date": self.meeting_date,
+            "rapid_review_sent_date": self.sent_to_panel_date,
+        }
 
 
 class RecordDecision(Command):
@@ -57,17 +66,28 @@ class RecordDecision(Command):
 
     trigger: ClassVar[str] = "record_decision"
     section: ClassVar[str] = "decision"
-    past_dates: ClassVar[tuple[str, ...]] = ("decision_date",)
-    not_before: ClassVar[dict[str, str]] = {"decision_date": "rapid_review_meeting_date"}
+    past_dates: ClassVar[tuple[str, ...]] = ("decision_date", "sent_to_panel_date")
+    not_before: ClassVar[dict[str, str]] = {
+        "decision_date": "rapid_review_meeting_date",
+        "sent_to_panel_date": "decision_date",
+    }
 
     decision: Decision
     decision_date: date
     reasons: str = Field(min_length=1, max_length=10_000)
     learning: str | None = Field(
-        default=None, max_length=20_000,
-        description="Required when no further review: the learning and how it is taken forward.")
+        default=None,
+        max_length=20_000,
+        description="Required when no further review: the learning and how it is taken forward.",
+    )
     signed_off_by: list[str] = Field(
-        min_length=1, max_length=10, description="The partners who signed the decision off.")
+        min_length=1, max_length=10, description="The partners who signed the decision off."
+    )
+    sent_to_panel_date: date | None = Field(
+        default=None,
+        description="When the decision was sent to the (national) panel: under the Serious Case "
+        "Review regime a decision not to hold an SCR went to the panel within 14 days.",
+    )
 
     @model_validator(mode="after")
     def _learning_when_no_review(self) -> RecordDecision:
@@ -76,7 +96,10 @@ class RecordDecision(Command):
         return self
 
     def facts(self) -> dict[str, Any]:
-        return {"decision": self.decision, "decision_date": self.decision_date}
+        out: dict[str, Any] = {"decision": self.decision, "decision_date": self.decision_date}
+        if self.sent_to_panel_date is not None:
+            out["decision_sent_to_panel_date"] = self.sent_to_panel_date
+        return out
 
 
 class RecordPanelResponse(Command):
@@ -90,10 +113,13 @@ class RecordPanelResponse(Command):
     response_date: date
     agrees_with_decision: bool
     national_review: bool = Field(
-        default=False, description="The Panel will carry out a national review of this case.")
+        default=False, description="The Panel will carry out a national review of this case."
+    )
     comments: str | None = Field(default=None, max_length=10_000)
 
     def facts(self) -> dict[str, Any]:
-        return {"panel_response_date": self.response_date,
-                "panel_agrees": self.agrees_with_decision,
-                "panel_takes_national_review": self.national_review}
+        return {
+            "panel_response_date": self.response_date,
+            "panel_agrees": self.agrees_with_decision,
+            "panel_takes_national_review": self.national_review,
+        }

@@ -1,0 +1,1 @@
+pytest_plugins = ["tests.support.pg_plugin", "tests.support.db_plugin"]
