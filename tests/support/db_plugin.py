@@ -27,7 +27,7 @@ from workflow.database import Database
 from workflow.rulebook import RulebookRegistry
 from workflow.runtime import load_rulebooks, open_database
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
