@@ -20,6 +20,7 @@ migrate: $(STAMP)
 	$(BIN)/casereview migrate
 
 run: migrate
+	$(BIN)/casereview setup --if-needed
 	$(BIN)/casereview serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

@@ -7,9 +7,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from api import cli_accounts
 from config.settings import get_settings
 from workflow import migrate
-from workflow.errors import RulebookInvalid
+from workflow.errors import DomainError, RulebookInvalid
 from workflow.runtime import load_rulebooks
 
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("check-rulebooks", help="load and validate every rulebook")
     p.set_defaults(func=_cmd_check_rulebooks)
+    cli_accounts.register(sub)
     return parser
 
 
@@ -79,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except RulebookInvalid as exc:
+    except (RulebookInvalid, DomainError, ValueError) as exc:
         print(f"casereview: {exc}", file=sys.stderr)
         return 2
     return code

@@ -1,9 +1,9 @@
-"""Request dependencies: the application's services, the actor, the clock, If-Match.
+"""Request dependencies: the application's services, the caller, the clock, If-Match.
 
-There is no request-scoped Session: a route hands a function to `Db.write`,
-which runs it in a worker thread inside one transaction and commits *before*
-the route returns, so a 2xx is never sent for an uncommitted write and no
-pooled connection is held while the response is written.
+There is no request-scoped Session: a route hands a function to `Services.write`
+(or `read`), which runs it in a worker thread inside one transaction and commits
+*before* the route returns, so a 2xx is never sent for an uncommitted write and
+no pooled connection is held while a response is written.
 """
 
 from __future__ import annotations
@@ -15,15 +15,22 @@ from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from workflow.access import accounts
+from workflow.access.oidc import InvalidToken, OidcVerifier, looks_like_jwt
+from workflow.access.principal import Principal
 from workflow.database import Database
-from workflow.errors import PreconditionRequired
+from workflow.errors import NotAuthenticated, PreconditionRequired
 from workflow.rulebook import RulebookRegistry
+from workflow.services.base import Context
+from workflow.services.idempotency import IdempotencyRequest
 
 T = TypeVar("T")
 _ETAG = re.compile(r'^\s*"(\d{1,9})"\s*$|^\s*(\d{1,9})\s*$')
+_bearer = HTTPBearer(auto_error=False, description="An API token or a single sign-on JWT.")
 
 
 @dataclass(frozen=True)
@@ -32,12 +39,16 @@ class Services:
 
     database: Database
     rulebooks: RulebookRegistry
+    oidc: OidcVerifier | None = None
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.read, fn)
+
+    async def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def get_services(request: Request) -> Services:
@@ -50,23 +61,51 @@ def get_now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_actor(
-    x_actor: Annotated[
-        str,
-        Header(
-            min_length=1,
-            max_length=128,
-            pattern=r"^[\w .@'-]+$",
-            description="Who is acting (until authentication lands).",
-        ),
-    ],
-) -> str:
-    return x_actor.strip()
+ServicesDep = Annotated[Services, Depends(get_services)]
+Now = Annotated[datetime, Depends(get_now)]
+
+
+async def get_principal(
+    services: ServicesDep,
+    now: Now,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller: an API token, or a JWT from the configured issuer."""
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("send Authorization: Bearer <token>")
+    raw = credentials.credentials.strip()
+    if services.oidc is not None and looks_like_jwt(raw):
+        oidc = services.oidc
+        try:
+            subject = oidc.subject(oidc.verify(raw, now=now))
+        except InvalidToken as exc:
+            raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
+        return await services.read(lambda s: accounts.authenticate_subject(s, subject))
+    return await services.read(lambda s: accounts.authenticate_token(s, raw, now))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def client_of(request: Request) -> str:
+    host = request.client.host if request.client else "-"
+    agent = request.headers.get("user-agent", "-")[:160]
+    return f"{host} {agent}"
+
+
+def get_context(
+    request: Request, services: ServicesDep, principal: CurrentPrincipal, now: Now
+) -> Context:
+    return Context(services.rulebooks, principal, now, client_of(request))
+
+
+Ctx = Annotated[Context, Depends(get_context)]
 
 
 def get_expected_version(
     if_match: Annotated[
-        str | None, Header(description='The case version you read, from its ETag, e.g. "3".')
+        str | None,
+        Header(description='The case version you read, from its ETag, e.g. "3". Required.'),
     ] = None,
 ) -> int:
     if if_match is None:
@@ -80,7 +119,27 @@ def get_expected_version(
     return int(found.group(1) or found.group(2))
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
-Now = Annotated[datetime, Depends(get_now)]
-Actor = Annotated[str, Depends(get_actor)]
 ExpectedVersion = Annotated[int, Depends(get_expected_version)]
+
+
+async def get_idempotency(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=8,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Makes the request safe to retry: a replay within 24 hours returns the "
+            "first response without a second effect.",
+        ),
+    ] = None,
+) -> IdempotencyRequest | None:
+    if idempotency_key is None:
+        return None
+    return IdempotencyRequest.of(
+        idempotency_key, request.method, request.url.path, await request.body()
+    )
+
+
+Idempotency = Annotated[IdempotencyRequest | None, Depends(get_idempotency)]

@@ -20,9 +20,13 @@ from workflow.database import DatabaseUnavailable
 from workflow.errors import (
     CaseNotFound,
     CommandNotAllowed,
+    Conflict,
     DomainError,
+    Forbidden,
     GuardRefused,
+    IdempotencyKeyReused,
     InvalidFacts,
+    NotAuthenticated,
     PreconditionRequired,
     UnknownRulebook,
     VersionMismatch,
@@ -35,6 +39,10 @@ TYPE_BASE = "urn:casereview:problem:"
 
 # (status, type slug, title) per domain error; the most specific class wins.
 DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
+    NotAuthenticated: (401, "unauthenticated", "Authentication required"),
+    Forbidden: (403, "forbidden", "Your roles do not allow this"),
+    Conflict: (409, "conflict", "Conflicts with existing data"),
+    IdempotencyKeyReused: (422, "idempotency-key-reused", "Idempotency-Key reused"),
     CaseNotFound: (404, "not-found", "Not found"),
     UnknownRulebook: (404, "not-found", "Not found"),
     GuardRefused: (409, "rule-not-met", "A rule of the case's rulebook is not met"),
@@ -112,6 +120,10 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         extra = {"errors": [{"field": exc.field, "message": exc.detail}]}
     if isinstance(exc, DatabaseUnavailable):
         headers["Retry-After"] = "2"
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="casereview"'
+    if isinstance(exc, IdempotencyKeyReused):
+        extra = {"errors": [{"field": "header.idempotency-key", "message": exc.detail}]}
     return problem_response(request, status, slug, title, exc.detail, headers, **extra)
 
 

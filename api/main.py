@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.deps import Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
-from api.routes import cases, commands, health, rulebooks
+from api.routes import admin, cases, commands, health, rulebooks
 from config.settings import Settings, get_settings
+from workflow.access.oidc import OidcConfig, OidcVerifier
 from workflow.runtime import load_rulebooks, open_database
 
 log = logging.getLogger("api")
@@ -33,10 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     registry = load_rulebooks(settings)  # fail fast, before serving anything
 
+    oidc = oidc_verifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = open_database(settings)
-        app.state.services = Services(database=database, rulebooks=registry)
+        app.state.services = Services(database=database, rulebooks=registry, oidc=oidc)
         try:
             yield
         finally:
@@ -52,8 +56,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     errors.install(app)
-    for module in (health, commands, cases, rulebooks):
+    for module in (health, commands, cases, rulebooks, admin):
         app.include_router(module.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            expose_headers=["ETag", "Location"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+        )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadersMiddleware)
     return app
+
+
+def oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    """The single sign-on verifier when an issuer is configured, else None."""
+    if not settings.oidc_issuer:
+        return None
+    if not settings.oidc_audience:
+        raise ValueError("CASEREVIEW_OIDC_AUDIENCE is required with CASEREVIEW_OIDC_ISSUER")
+    return OidcVerifier(
+        OidcConfig(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_file=settings.oidc_jwks_file,
+            jwks_url=settings.oidc_jwks_url,
+            user_claim=settings.oidc_user_claim,
+        )
+    )

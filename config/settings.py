@@ -37,7 +37,15 @@ class Settings(BaseSettings):
     write_retries: int = Field(
         default=3, ge=0, le=10, description="Retries of a command on a serialisation failure."
     )
-    docs_enabled: bool = True
+    docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty: CORS off."
+    )
+    oidc_issuer: str | None = Field(default=None, description="Single sign-on: JWT issuer.")
+    oidc_audience: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_jwks_url: str | None = None
+    oidc_user_claim: str = "preferred_username"
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest accepted request body."
     )

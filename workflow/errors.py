@@ -65,3 +65,19 @@ class VersionMismatch(DomainError):
 
 class PreconditionRequired(DomainError):
     """A command arrived without the version it expects to change (If-Match)."""
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials (missing, unknown, expired or revoked token)."""
+
+
+class Forbidden(DomainError):
+    """The caller can see the resource but its role does not allow the action."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with existing data (e.g. a duplicate name)."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key was replayed with a different request."""

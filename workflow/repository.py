@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import CaseNotFound, DomainError
@@ -56,6 +56,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 def list_cases(
     session: Session,
     *,
+    visible: ColumnElement[bool],
     states: Sequence[str] = (),
     stages: Sequence[str] = (),
     rulebook_id: str | None = None,
@@ -64,7 +65,7 @@ def list_cases(
 ) -> tuple[list[Case], str | None]:
     """Newest first; keyset pagination on (created_at, id). Returns the page and
     the cursor of the next page (None on the last page)."""
-    stmt = select(Case)
+    stmt = select(Case).where(visible)
     if states:
         stmt = stmt.where(Case.state.in_(states))
     if stages:

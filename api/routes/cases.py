@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep
+from api.deps import Ctx, ServicesDep
 from api.errors import responses
-from api.routes.commands import action_path, render_case
+from api.routes.commands import action_path
 from api.schemas.cases import (
     CaseOut,
     CasePage,
@@ -23,22 +23,26 @@ from api.schemas.cases import (
 from workflow.services import queries
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+READ_ERRORS = responses(401, 404, 422, 503)
 
 
-@router.get("/cases", response_model=CasePage, responses=responses(400, 422, 503))
+@router.get("/cases", response_model=CasePage, responses=responses(400, 401, 422, 503))
 async def list_cases(
     services: ServicesDep,
+    ctx: Ctx,
     state: Annotated[list[str] | None, Query(description="Filter by state (repeatable).")] = None,
     stage: Annotated[list[str] | None, Query(description="Filter by stage (repeatable).")] = None,
     rulebook: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
-    """Cases, newest first, a page at a time: pass `next_cursor` back as `cursor`."""
+    """The cases you may see, newest first, a page at a time: pass `next_cursor`
+    back as `cursor`."""
 
     def run(session: Session) -> CasePage:
         page, next_cursor = queries.list_cases(
             session,
+            ctx.principal,
             states=state or (),
             stages=stage or (),
             rulebook_id=rulebook,
@@ -50,33 +54,37 @@ async def list_cases(
     return await services.read(run)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(404, 503))
-async def get_case(case_id: uuid.UUID, services: ServicesDep, response: Response) -> CaseOut:
+@router.get("/cases/{case_id}", response_model=CaseOut, responses=READ_ERRORS)
+async def get_case(
+    case_id: uuid.UUID, services: ServicesDep, ctx: Ctx, response: Response
+) -> CaseOut:
     """The case's state, facts, stage records and version (also its ETag)."""
-    return await services.read(
-        lambda s: render_case(queries.get_case(s, case_id), services, response)
-    )
+
+    def run(session: Session) -> CaseOut:
+        view = queries.read_case(session, ctx, case_id)
+        response.headers["ETag"] = f'"{view.case.version}"'
+        return CaseOut.of_view(view)
+
+    return await services.write(run)
 
 
-@router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=responses(404, 503))
-async def get_timeline(case_id: uuid.UUID, services: ServicesDep) -> Timeline:
+@router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=READ_ERRORS)
+async def get_timeline(case_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> Timeline:
     """Every event of the case, oldest first: when, who, what, from and to state, payload."""
 
     def run(session: Session) -> Timeline:
-        events = queries.timeline(session, case_id)
-        return Timeline(case_id=case_id, items=[TimelineEvent.of(e) for e in events])
+        events, personal = queries.timeline(session, ctx, case_id)
+        return Timeline(case_id=case_id, items=[TimelineEvent.of(e, personal) for e in events])
 
-    return await services.read(run)
+    return await services.write(run)
 
 
-@router.get(
-    "/cases/{case_id}/next-actions", response_model=NextActions, responses=responses(404, 503)
-)
-async def get_next_actions(case_id: uuid.UUID, services: ServicesDep) -> NextActions:
-    """What the rulebook allows now, with the endpoint for each action."""
+@router.get("/cases/{case_id}/next-actions", response_model=NextActions, responses=READ_ERRORS)
+async def get_next_actions(case_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> NextActions:
+    """What the rulebook allows now and your roles permit, with the endpoint for each."""
 
     def run(session: Session) -> NextActions:
-        case = queries.get_case(session, case_id)
+        case = queries.visible_case(session, ctx.principal, case_id)
         rulebook = queries.rulebook_of(services.rulebooks, case)
         actions = [
             NextActionOut(
@@ -84,7 +92,7 @@ async def get_next_actions(case_id: uuid.UUID, services: ServicesDep) -> NextAct
                 path=action_path(case.id, a.trigger),
                 leads_to=list(a.destinations),
             )
-            for a in queries.next_actions(rulebook, case.state)
+            for a in queries.next_actions(rulebook, ctx.principal, case)
         ]
         return NextActions(case_id=case.id, state=case.state, version=case.version, actions=actions)
 

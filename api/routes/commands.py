@@ -1,19 +1,18 @@
 """Command endpoints: one POST per business action, each with its own body model.
 
-Thin by design: parse the body, hand the command to the engine inside one
-transaction (committed before the response), render the case.
+Thin by design: parse the body, hand the command to the engine through the
+audited, idempotent runner (committed before the response), render the case.
 """
 
 # No `from __future__ import annotations` here: each endpoint's body annotation
 # must be the concrete command class when FastAPI inspects it.
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Actor, ExpectedVersion, Now, ServicesDep
+from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.cases import CaseOut
 from workflow.errors import InvalidFacts, UnknownRulebook
@@ -21,7 +20,9 @@ from workflow.models import Case
 from workflow.services import closure, commissioning, intake, publication, rapid_review
 from workflow.services.base import Command, Context
 from workflow.services.engine import execute, open_case
-from workflow.services.queries import next_actions
+from workflow.services.idempotency import Outcome
+from workflow.services.queries import view_of
+from workflow.services.runner import run_command
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
@@ -47,16 +48,32 @@ COMMAND_ROUTES: list[tuple[str, type[Command], str]] = [
     ("closure", closure.CloseCase, "Close the case"),
 ]
 PATH_OF_TRIGGER = {cls.trigger: segment for segment, cls, _ in COMMAND_ROUTES}
+COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)
 
 
 def action_path(case_id: uuid.UUID, trigger: str) -> str:
     return f"/api/v1/cases/{case_id}/{PATH_OF_TRIGGER[trigger]}"
 
 
-def render_case(case: Case, services: Any, response: Response) -> CaseOut:
-    rulebook = services.rulebooks.get(case.rulebook_id, case.rulebook_version)
-    response.headers["ETag"] = f'"{case.version}"'
-    return CaseOut.full(case, [a.trigger for a in next_actions(rulebook, case.state)])
+def outcome_of(ctx: Context, case: Case, status_code: int) -> Outcome:
+    body = CaseOut.of_view(view_of(ctx.rulebooks, ctx.principal, case)).model_dump(mode="json")
+    return Outcome(
+        status_code,
+        body,
+        etag=f'"{case.version}"',
+        location=f"/api/v1/cases/{case.id}" if status_code == 201 else None,
+    )
+
+
+def send(outcome: Outcome, replayed: bool, response: Response) -> CaseOut:
+    response.status_code = outcome.status_code
+    if outcome.etag:
+        response.headers["ETag"] = outcome.etag
+    if outcome.location:
+        response.headers["Location"] = outcome.location
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CaseOut.model_validate(outcome.body)
 
 
 @router.post(
@@ -64,26 +81,26 @@ def render_case(case: Case, services: Any, response: Response) -> CaseOut:
     status_code=201,
     response_model=CaseOut,
     summary="Log an incident",
-    responses=responses(404, 409, 422, 503),
+    responses=responses(401, 403, 409, 413, 422, 503),
     tags=["cases"],
 )
 async def log_incident(
-    body: intake.LogIncident, services: ServicesDep, actor: Actor, now: Now, response: Response
+    body: intake.LogIncident, services: ServicesDep, ctx: Ctx, idem: Idempotency, response: Response
 ) -> CaseOut:
     """Open a case. A notifiable incident enters the review path; any other is kept
     in `not_notifiable`. The case is governed by `rulebook` (default: the current one)."""
-    ctx = Context(services.rulebooks, actor, now)
 
-    def run(session: Session) -> CaseOut:
+    def work(session: Session) -> Outcome:
         try:
             case = open_case(session, ctx, body)
         except UnknownRulebook as exc:
             raise InvalidFacts(exc.detail, "rulebook") from None
-        return render_case(case, services, response)
+        return outcome_of(ctx, case, 201)
 
-    out = await services.write(run)
-    response.headers["Location"] = f"/api/v1/cases/{out.id}"
-    return out
+    outcome, replayed = await services.call(
+        run_command, services.database, ctx, action=body.trigger, case_id=None, work=work, idem=idem
+    )
+    return send(outcome, replayed, response)
 
 
 def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[CaseOut]]:
@@ -91,18 +108,24 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
         case_id: uuid.UUID,
         body: command_cls,  # type: ignore[valid-type]
         services: ServicesDep,
-        actor: Actor,
-        now: Now,
+        ctx: Ctx,
         expected_version: ExpectedVersion,
+        idem: Idempotency,
         response: Response,
     ) -> CaseOut:
-        ctx = Context(services.rulebooks, actor, now)
+        def work(session: Session) -> Outcome:
+            return outcome_of(ctx, execute(session, ctx, case_id, expected_version, body), 200)
 
-        def run(session: Session) -> CaseOut:
-            case = execute(session, ctx, case_id, expected_version, body)
-            return render_case(case, services, response)
-
-        return await services.write(run)
+        outcome, replayed = await services.call(
+            run_command,
+            services.database,
+            ctx,
+            action=command_cls.trigger,
+            case_id=case_id,
+            work=work,
+            idem=idem,
+        )
+        return send(outcome, replayed, response)
 
     endpoint.__doc__ = command_cls.__doc__
     return endpoint
@@ -116,5 +139,5 @@ for _segment, _cls, _summary in COMMAND_ROUTES:
         response_model=CaseOut,
         summary=_summary,
         name=_cls.trigger,
-        responses=responses(404, 409, 412, 422, 428, 503),
+        responses=COMMAND_ERRORS,
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent
+from workflow.services.queries import CaseView
 
 
 class RulebookRef(BaseModel):
@@ -59,11 +60,14 @@ class CaseSummary(BaseModel):
     updated_at: datetime
     aware_date: date | None
 
+    partnership_id: uuid.UUID
+
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
         return cls(
             id=case.id,
             local_reference=case.local_reference,
+            partnership_id=case.partnership_id,
             rulebook=RulebookRef(id=case.rulebook_id, version=case.rulebook_version),
             state=case.state,
             stage=case.stage,
@@ -76,17 +80,26 @@ class CaseSummary(BaseModel):
 
 class CaseOut(CaseSummary):
     facts: CaseFacts
-    records: dict[str, Any] = Field(
-        description="The latest record of each stage (incident, rapid_review, decision, ...)."
+    records: dict[str, Any] | None = Field(
+        description="The latest record of each stage (incident, rapid_review, decision, ...). "
+        "Personal data: null for roles that may not see it."
     )
-    allowed_actions: list[str] = Field(description="Commands the rulebook allows next.")
+    allowed_actions: list[str] = Field(
+        description="Commands the rulebook allows next and your roles permit."
+    )
 
     @classmethod
-    def full(cls, case: Case, allowed_actions: list[str]) -> CaseOut:
+    def of_view(cls, view: CaseView) -> CaseOut:
+        case = view.case
         summary = CaseSummary.of(case).model_dump()
-        facts = CaseFacts(**{name: getattr(case, name) for name in ALL_FACTS})
+        facts = {name: getattr(case, name) for name in ALL_FACTS}
+        if not view.personal:
+            facts["close_reason"] = None
         return cls(
-            **summary, facts=facts, records=dict(case.details), allowed_actions=allowed_actions
+            **summary,
+            facts=CaseFacts(**facts),
+            records=dict(case.details) if view.personal else None,
+            allowed_actions=view.allowed_actions,
         )
 
 
@@ -102,10 +115,12 @@ class TimelineEvent(BaseModel):
     to_state: str
     occurred_at: datetime
     actor: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None = Field(
+        description="Personal data: null for roles that may not see it."
+    )
 
     @classmethod
-    def of(cls, event: CaseEvent) -> TimelineEvent:
+    def of(cls, event: CaseEvent, personal: bool) -> TimelineEvent:
         return cls(
             sequence=event.sequence,
             event_type=event.event_type,
@@ -113,7 +128,7 @@ class TimelineEvent(BaseModel):
             to_state=event.to_state,
             occurred_at=event.occurred_at,
             actor=event.actor,
-            payload=event.payload,
+            payload=event.payload if personal else None,
         )
 
 

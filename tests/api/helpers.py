@@ -24,6 +24,7 @@ def command(
     trigger: str,
     *,
     version: int | None = None,
+    headers: dict[str, str] | None = None,
     **overrides: Any,
 ) -> Response:
     body = {**BODIES[trigger], **overrides}
@@ -31,7 +32,7 @@ def command(
     return client.post(
         f"/api/v1/cases/{case['id']}/{PATH_OF_TRIGGER[trigger]}",
         json=body,
-        headers={"If-Match": if_match},
+        headers={"If-Match": if_match, **(headers or {})},
     )
 
 

@@ -136,10 +136,13 @@ def test_missing_if_match_is_428_and_stale_is_412(client: TestClient) -> None:
     assert_unchanged(client, case)
 
 
-def test_missing_actor_is_422(client: TestClient) -> None:
-    response = client.post("/api/v1/incidents", json=BODIES_INCIDENT, headers={"X-Actor": ""})
-    assert response.status_code == 422
-    assert "header.x-actor" in [e["field"].lower() for e in response.json()["errors"]]
+def test_missing_or_bad_token_is_401(client: TestClient) -> None:
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer crt_not-a-real-token"}):
+        response = client.post("/api/v1/incidents", json=BODIES_INCIDENT, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert client.get("/api/v1/cases").json()["items"] == []
 
 
 @pytest.mark.parametrize("suffix", ["", "/timeline", "/next-actions"])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.api.helpers import open_case
 from tests.support.factories import NOW, command, make_case
+from tests.support.world import World
 from workflow import migrate
 from workflow.database import Database
 from workflow.errors import CommandNotAllowed, VersionMismatch
@@ -55,9 +56,9 @@ def test_a_201_means_the_case_is_committed(client: TestClient, db_url: str) -> N
     ],
 )
 def test_timeline_is_append_only_in_the_database(
-    database: Database, rulebooks: RulebookRegistry, statement: str
+    database: Database, rulebooks: RulebookRegistry, world: World, statement: str
 ) -> None:
-    make_case(database, rulebooks, "rapid_review")
+    make_case(database, rulebooks, world.officer, "rapid_review")
     with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
         conn.execute(text(statement))
     with database.engine.connect() as conn:
@@ -65,9 +66,9 @@ def test_timeline_is_append_only_in_the_database(
 
 
 def test_timeline_is_append_only_in_the_orm(
-    database: Database, rulebooks: RulebookRegistry
+    database: Database, rulebooks: RulebookRegistry, world: World
 ) -> None:
-    make_case(database, rulebooks, "rapid_review")
+    make_case(database, rulebooks, world.officer, "rapid_review")
 
     def tamper(session: Any) -> None:
         event = session.execute(select(CaseEvent)).scalars().first()
@@ -78,9 +79,11 @@ def test_timeline_is_append_only_in_the_orm(
         database.write(tamper)
 
 
-def test_refused_command_changes_nothing(database: Database, rulebooks: RulebookRegistry) -> None:
-    case_id = make_case(database, rulebooks, "rapid_review")
-    ctx = Context(rulebooks, "tester", NOW)
+def test_refused_command_changes_nothing(
+    database: Database, rulebooks: RulebookRegistry, world: World
+) -> None:
+    case_id = make_case(database, rulebooks, world.officer, "rapid_review")
+    ctx = Context(rulebooks, world.officer, NOW)
     with pytest.raises(CommandNotAllowed):
         database.write(lambda s: execute(s, ctx, case_id, 2, command("publish_report")))
     with database.engine.connect() as conn:
@@ -90,17 +93,17 @@ def test_refused_command_changes_nothing(database: Database, rulebooks: Rulebook
 
 
 def test_fifty_concurrent_commands_exactly_one_wins(
-    database: Database, rulebooks: RulebookRegistry
+    database: Database, rulebooks: RulebookRegistry, world: World
 ) -> None:
     """Conflicting commands on one case at once: one succeeds, the others are refused
     with a version or state conflict, none fails otherwise."""
-    case_id = make_case(database, rulebooks, "decision_due")
+    case_id = make_case(database, rulebooks, world.officer, "decision_due")
     barrier = threading.Barrier(50)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def act(i: int) -> None:
-        ctx = Context(rulebooks, f"member-{i}", NOW)
+        ctx = Context(rulebooks, world.officer, NOW)
         decision = ["local_review", "national_review_recommended"][i % 2]
         cmd = command("record_decision", decision=decision)
         barrier.wait()

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.deps import get_now
 from api.main import create_app
 from config.settings import Settings
 from tests.support.factories import NOW
+from tests.support.world import World, build_world
 from workflow import migrate
 from workflow.database import Database
 from workflow.rulebook import RulebookRegistry
@@ -95,8 +97,20 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
-    app = create_app(settings)
-    app.dependency_overrides[get_now] = lambda: clock.now
-    with TestClient(app, headers={"X-Actor": "la.officer"}) as test_client:
+def world(database: Database) -> World:
+    return build_world(database)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> FastAPI:
+    application = create_app(settings)
+    application.dependency_overrides[get_now] = lambda: clock.now
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI, world: World) -> Iterator[TestClient]:
+    """Signed in as `la.officer` (notifier and review group in partnership alpha)."""
+    headers = {"Authorization": f"Bearer {world.officer_token}"}
+    with TestClient(app, headers=headers) as test_client:
         yield test_client

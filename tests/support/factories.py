@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from workflow.access.principal import Principal
 from workflow.database import Database
 from workflow.rulebook import RulebookRegistry
 from workflow.services.base import Command, Context
@@ -166,17 +167,17 @@ def command(trigger: str, **overrides: Any) -> Command:
 def make_case(
     database: Database,
     rulebooks: RulebookRegistry,
+    principal: Principal,
     state: str = "notification_due",
     *,
-    actor: str = "tester",
     now: datetime = NOW,
+    **incident_overrides: Any,
 ) -> uuid.UUID:
-    """A case driven through the real engine, committed, ending in `state`."""
+    """A case driven through the real engine as `principal`, committed, ending in `state`."""
     steps = ROUTES[state]
-    incident_overrides: dict[str, Any] = {}
     if steps and steps[0][0] == "incident":
-        incident_overrides, steps = steps[0][1], steps[1:]
-    ctx = Context(rulebooks, actor, now)
+        incident_overrides, steps = {**steps[0][1], **incident_overrides}, steps[1:]
+    ctx = Context(rulebooks, principal, now)
     case = database.write(
         lambda s: open_case(s, ctx, LogIncident.model_validate(incident(**incident_overrides)))
     )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
+from workflow.access.principal import Principal
 from workflow.errors import InvalidFacts
 from workflow.rulebook import RulebookRegistry
 
@@ -53,11 +54,16 @@ class Command(BaseModel):
 
 @dataclass(frozen=True)
 class Context:
-    """Who acts and when. Time is an input: services never read the clock."""
+    """Who acts, when and from where. Time is an input: services never read the clock."""
 
     rulebooks: RulebookRegistry
-    actor: str
+    principal: Principal
     now: datetime
+    client: str = ""
+
+    @property
+    def actor(self) -> str:
+        return self.principal.username
 
     @property
     def today(self) -> date:

@@ -31,6 +31,12 @@ class CommissionReviewer(Command):
         description="The reviewer declares no connection to the case or the agencies reviewed."
     )
     declaration: str | None = Field(default=None, max_length=5_000)
+    reviewer_username: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The reviewer's user account, if they will use the engine: it is given "
+        "access to this case only (role reviewer in the case's partnership).",
+    )
 
     def facts(self) -> dict[str, Any]:
         return {

@@ -1,10 +1,10 @@
 """Run a command against a case: the one path every state change takes.
 
 Contract of `open_case` and `execute`: inside the caller's transaction they
-check the input against the case's facts, fire the rulebook trigger on a
-snapshot (workflow.machine), then write the new state, facts, stage record,
-version and exactly one timeline event, and flush. They never commit; a
-DomainError leaves the session unchanged.
+check the caller's rights, the input against the case's facts, fire the
+rulebook trigger on a snapshot (workflow.machine), then write the new state,
+facts, stage record, version, exactly one timeline event and one audit record,
+and flush. They never commit; a DomainError leaves the session unchanged.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow import machine, repository
-from workflow.errors import VersionMismatch
+from workflow import machine
+from workflow.access.permissions import command as command_perm
+from workflow.audit import chain as audit
+from workflow.errors import Forbidden, VersionMismatch
 from workflow.facts import ALL_FACTS
-from workflow.models import Case, CaseEvent
+from workflow.models import Case, CaseEvent, Partnership
+from workflow.services import assignments
+from workflow.services.access import partnership_for_new_case, require_command, visible_case
 from workflow.services.base import Command, Context
 from workflow.services.closure import CloseCase
 from workflow.services.commissioning import (
@@ -63,12 +67,16 @@ def case_facts(case: Case) -> dict[str, Any]:
 
 def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     """Create a case from a logged incident under the chosen (or default) rulebook."""
+    partnership = partnership_for_new_case(session, ctx.principal, command.partnership)
+    if not ctx.principal.may(command_perm(command.trigger), partnership.id, None):
+        raise Forbidden("your roles do not allow logging an incident")
     rulebook = ctx.rulebooks.get(command.rulebook or ctx.rulebooks.default_id)
     new_facts = command.facts()
     command.check_dates(new_facts, ctx.today)
     moved = machine.fire(rulebook, "start", new_facts, command.trigger)
     case = Case(
         id=uuid.uuid4(),
+        partnership_id=partnership.id,
         local_reference=command.local_reference,
         rulebook_id=rulebook.id,
         rulebook_version=rulebook.version,
@@ -83,6 +91,7 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     )
     session.add(case)
     session.add(_event(case, command, moved, ctx))
+    _audit(session, ctx, partnership.code, case, command.trigger)
     session.flush()
     return case
 
@@ -90,8 +99,9 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
 def execute(
     session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
 ) -> Case:
-    """Apply `command` to the case if it is still at `expected_version`."""
-    case = repository.get_case_for_update(session, case_id)
+    """Apply `command` to the case if the caller may and it is still at `expected_version`."""
+    case = visible_case(session, ctx.principal, case_id, for_update=True)
+    require_command(ctx.principal, command.trigger, case)
     if case.version != expected_version:
         raise VersionMismatch(
             f"the case is at version {case.version}, not {expected_version}; "
@@ -99,10 +109,11 @@ def execute(
             current_version=case.version,
         )
     rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
-    recorded = case_facts(case)
-    proposed = {**recorded, **command.facts()}
+    proposed = {**case_facts(case), **command.facts()}
     moved = machine.fire(rulebook, case.state, proposed, command.trigger)
     command.check_dates(proposed, ctx.today)
+    if isinstance(command, CommissionReviewer) and command.reviewer_username:
+        assignments.assign_reviewer(session, case, command.reviewer_username, ctx.now)
     for name, value in command.facts().items():
         setattr(case, name, value)
     case.state = moved.to_state
@@ -111,8 +122,25 @@ def execute(
     case.updated_at = ctx.now
     case.details = {**case.details, command.section: _record(command)}
     session.add(_event(case, command, moved, ctx))
+    partnership = session.get(Partnership, case.partnership_id)
+    assert partnership is not None
+    _audit(session, ctx, partnership.code, case, command.trigger)
     session.flush()
     return case
+
+
+def _audit(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
+    audit.append(
+        session,
+        chain=chain,
+        occurred_at=ctx.now,
+        actor=ctx.actor,
+        action=action,
+        case_id=case.id,
+        client=ctx.client,
+        outcome="ok",
+        detail={"version": case.version, "state": case.state},
+    )
 
 
 def _record(command: Command) -> dict[str, Any]:

@@ -48,6 +48,11 @@ class LogIncident(Command):
         description="Rulebook id to open the case under; default: the current rulebook. "
         "Historic cases are entered under their own regime.",
     )
+    partnership: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Partnership code; needed only when you log incidents for several.",
+    )
     local_reference: str | None = Field(default=None, max_length=64)
     incident_date: date
     aware_date: date = Field(description="When the local authority became aware (day 0).")

@@ -65,9 +65,7 @@ class PublishReport(Command):
 
     published_date: date
     url: AnyHttpUrl
-    items: list[PublishedItem] = Field(
-        default_factory=_overview_only, min_length=1, max_length=6
-    )
+    items: list[PublishedItem] = Field(default_factory=_overview_only, min_length=1, max_length=6)
 
     def facts(self) -> dict[str, Any]:
         return {"published_date": self.published_date, "publication_status": "published"}

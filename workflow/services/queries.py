@@ -1,4 +1,7 @@
-"""Read use cases: a case, a page of cases, a timeline, what can be done next."""
+"""Read use cases: a case, a page of cases, a timeline, what can be done next.
+
+Every read is scoped to what the caller may see; a read that returns personal
+data writes an audit record (so these run in a write transaction)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from workflow import repository
-from workflow.models import Case, CaseEvent
+from workflow.access.permissions import command
+from workflow.access.principal import Principal
+from workflow.audit import chain as audit
+from workflow.models import Case, CaseEvent, Partnership
 from workflow.rulebook import Rulebook, RulebookRegistry
+from workflow.services.access import case_filter, sees_personal_data, visible_case
+
+__all__ = ["CaseView", "NextAction", "visible_case"]
+from workflow.services.base import Context
 
 
 @dataclass(frozen=True)
@@ -19,12 +29,35 @@ class NextAction:
     destinations: tuple[str, ...]  # possible next states; the guards pick one
 
 
-def get_case(session: Session, case_id: uuid.UUID) -> Case:
-    return repository.get_case(session, case_id)
+@dataclass(frozen=True)
+class CaseView:
+    """A case as one caller may see it."""
+
+    case: Case
+    personal: bool  # the caller may see personal data (stage records, payloads)
+    allowed_actions: list[str]  # the rulebook's next triggers that this caller may fire
+
+
+def read_case(session: Session, ctx: Context, case_id: uuid.UUID) -> CaseView:
+    case = visible_case(session, ctx.principal, case_id)
+    view = view_of(ctx.rulebooks, ctx.principal, case)
+    if view.personal:
+        _audit_read(session, ctx, case, "read_case")
+    return view
+
+
+def view_of(rulebooks: RulebookRegistry, principal: Principal, case: Case) -> CaseView:
+    rulebook = rulebook_of(rulebooks, case)
+    return CaseView(
+        case,
+        sees_personal_data(principal, case),
+        [a.trigger for a in next_actions(rulebook, principal, case)],
+    )
 
 
 def list_cases(
     session: Session,
+    principal: Principal,
     *,
     states: Sequence[str] = (),
     stages: Sequence[str] = (),
@@ -33,27 +66,55 @@ def list_cases(
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
     return repository.list_cases(
-        session, states=states, stages=stages, rulebook_id=rulebook_id, limit=limit, cursor=cursor
+        session,
+        visible=case_filter(principal),
+        states=states,
+        stages=stages,
+        rulebook_id=rulebook_id,
+        limit=limit,
+        cursor=cursor,
     )
 
 
-def timeline(session: Session, case_id: uuid.UUID) -> list[CaseEvent]:
-    repository.get_case(session, case_id)  # 404 before an empty list
-    return repository.timeline(session, case_id)
+def timeline(session: Session, ctx: Context, case_id: uuid.UUID) -> tuple[list[CaseEvent], bool]:
+    """The events, and whether the caller may see their payloads."""
+    case = visible_case(session, ctx.principal, case_id)
+    personal = sees_personal_data(ctx.principal, case)
+    if personal:
+        _audit_read(session, ctx, case, "read_timeline")
+    return repository.timeline(session, case_id), personal
 
 
 def rulebook_of(registry: RulebookRegistry, case: Case) -> Rulebook:
     return registry.get(case.rulebook_id, case.rulebook_version)
 
 
-def next_actions(rulebook: Rulebook, state: str) -> list[NextAction]:
-    """Every trigger out of `state`, with the states it may lead to, in rulebook order."""
+def next_actions(rulebook: Rulebook, principal: Principal, case: Case) -> list[NextAction]:
+    """Every trigger out of the case's state that the caller may fire, in rulebook order,
+    with the states it may lead to."""
     out: list[NextAction] = []
-    for trigger in rulebook.triggers_from(state):
+    for trigger in rulebook.triggers_from(case.state):
+        if not principal.may(command(trigger), case.partnership_id, case.id):
+            continue
         dests = [
-            t.dest or state
+            t.dest or case.state
             for t in rulebook.transitions
-            if t.trigger == trigger and state in t.source
+            if t.trigger == trigger and case.state in t.source
         ]
         out.append(NextAction(trigger, tuple(dict.fromkeys(dests))))
     return out
+
+
+def _audit_read(session: Session, ctx: Context, case: Case, action: str) -> None:
+    partnership = session.get(Partnership, case.partnership_id)
+    assert partnership is not None
+    audit.append(
+        session,
+        chain=partnership.code,
+        occurred_at=ctx.now,
+        actor=ctx.actor,
+        action=action,
+        case_id=case.id,
+        client=ctx.client,
+        outcome="ok",
+    )

@@ -1,76 +1,34 @@
-"""SQLAlchemy tables. Typed ORM; instants are timezone-aware UTC, dates are dates.
-
-`case` holds the current state, the version used for optimistic concurrency,
-and the facts rulebooks count from; `case_event` is the append-only timeline.
-"""
+"""Case tables: `case` holds the current state, the version used for optimistic
+concurrency and the facts rulebooks count from; `case_event` is the append-only
+timeline; `case_deadline` and `deadline_adjustment` hold the statutory clock."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     Boolean,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     event,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-# SQLite only auto-increments an INTEGER PRIMARY KEY.
-BigIntId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC; always returns aware UTC (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; instants must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from workflow.models.base import Base, BigIntId, JSONType, UTCDateTime
 
 
 class Case(Base):
     __tablename__ = "case"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    partnership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partnership.id"))
     local_reference: Mapped[str | None] = mapped_column(String(64))
     rulebook_id: Mapped[str] = mapped_column(String(64))
     rulebook_version: Mapped[int] = mapped_column(Integer)
@@ -121,7 +79,10 @@ class Case(Base):
 
     # Optimistic concurrency: every UPDATE is `... WHERE version = :expected`.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
-    __table_args__ = (Index("ix_case_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_case_created_at_id", "created_at", "id"),
+        Index("ix_case_partnership_id_created_at", "partnership_id", "created_at"),
+    )
 
 
 class CaseEvent(Base):
@@ -181,14 +142,24 @@ class DeadlineAdjustment(Base):
     event_sequence: Mapped[int] = mapped_column(Integer)  # the timeline event recording it
 
 
-APPEND_ONLY_TABLES = ("case_event", "deadline_adjustment")
+class CaseAssignment(Base):
+    """A person given access to one case only (an independent reviewer)."""
+
+    __tablename__ = "case_assignment"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+APPEND_ONLY_TABLES = ("case_event", "deadline_adjustment", "audit_record")
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_timeline_edits(session: Session, _ctx: Any, _instances: Any) -> None:
     """The ORM half of append-only; database triggers (migration) are the other half."""
     for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, CaseEvent | DeadlineAdjustment) and (
-            obj in session.deleted or session.is_modified(obj)
-        ):
-            raise PermissionError(f"{obj.__tablename__} is append-only")
+        table = getattr(obj, "__tablename__", None)
+        if table in APPEND_ONLY_TABLES and (obj in session.deleted or session.is_modified(obj)):
+            raise PermissionError(f"{table} is append-only")

@@ -1,0 +1,222 @@
+"""`casereview setup | partnerships | users | tokens | audit`: accounts and audit."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from workflow.access import accounts
+from workflow.access.permissions import Role
+from workflow.audit import chain
+from workflow.models import Membership, Partnership, User
+from workflow.runtime import open_database
+
+ALL_ROLES = [r.value for r in Role]
+FIRST_ADMIN_ROLES = [Role.PARTNERSHIP_ADMIN, Role.NOTIFIER, Role.REVIEW_GROUP]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _print_token(issued: accounts.IssuedToken, username: str) -> None:
+    expiry = issued.expires_at.isoformat() if issued.expires_at else "never"
+    print(f"token for {username} (id {issued.id}, expires {expiry}); shown once, keep it safe:")
+    print(f"\n    {issued.secret}\n")
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """The first partnership and administrator; `--if-needed` does nothing when users exist."""
+    db = open_database(get_settings())
+
+    def run(s: Session) -> tuple[accounts.IssuedToken, str] | None:
+        if args.if_needed and s.scalar(select(User.id).limit(1)) is not None:
+            return None
+        now = _now()
+        partnership = accounts.create_partnership(s, args.partnership, args.partnership_name, now)
+        user = accounts.create_user(s, args.admin, "Administrator", now, system_admin=True)
+        for role in FIRST_ADMIN_ROLES:
+            accounts.grant_role(s, user, partnership, role)
+        return accounts.create_token(s, user, "set-up", now), user.username
+
+    result = db.write(run)
+    db.dispose()
+    if result is None:
+        print("set-up already done (users exist); `casereview tokens create USER` for a token")
+        return 0
+    issued, username = result
+    print(
+        f"created partnership {args.partnership!r} and administrator {username!r} "
+        f"({', '.join(FIRST_ADMIN_ROLES)})"
+    )
+    _print_token(issued, username)
+    return 0
+
+
+def cmd_partnership_add(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    db.write(lambda s: accounts.create_partnership(s, args.code, args.name, _now(), args.division))
+    print(f"partnership {args.code!r} created")
+    return 0
+
+
+def cmd_partnership_list(_args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    for p in db.read(lambda s: list(s.scalars(select(Partnership).order_by(Partnership.code)))):
+        print(f"{p.code:20} {p.division:20} {p.name}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+
+    def run(s: Session) -> None:
+        user = accounts.create_user(
+            s, args.username, args.name or args.username, _now(), oidc_subject=args.oidc_subject
+        )
+        for role in args.role or []:
+            accounts.grant_role(s, user, accounts.get_partnership(s, args.partnership), role)
+
+    db.write(run)
+    print(
+        f"user {args.username!r} created"
+        + (f" with {', '.join(args.role)} in {args.partnership!r}" if args.role else "")
+    )
+    return 0
+
+
+def cmd_user_grant(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    db.write(
+        lambda s: accounts.grant_role(
+            s,
+            accounts.get_user(s, args.username),
+            accounts.get_partnership(s, args.partnership),
+            args.role,
+        )
+    )
+    print(f"{args.username!r} is {args.role} in {args.partnership!r}")
+    return 0
+
+
+def cmd_user_list(_args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    rows = db.read(
+        lambda s: s.execute(
+            select(User.username, Partnership.code, Membership.role)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .outerjoin(Partnership, Partnership.id == Membership.partnership_id)
+            .order_by(User.username, Partnership.code, Membership.role)
+        ).all()
+    )
+    for username, code, role in rows:
+        print(f"{username:24} {code or '-':20} {role or '-'}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    valid = timedelta(days=args.expires_days) if args.expires_days else None
+    issued = db.write(
+        lambda s: accounts.create_token(
+            s, accounts.get_user(s, args.username), args.label, _now(), valid
+        )
+    )
+    _print_token(issued, args.username)
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    db.write(lambda s: accounts.revoke_token(s, uuid.UUID(args.token_id), _now()))
+    print(f"token {args.token_id} revoked")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    for token, username in db.read(lambda s: accounts.list_tokens(s, args.username)):
+        status = (
+            "revoked"
+            if token.revoked_at
+            else ("expired" if token.expires_at and token.expires_at <= _now() else "active")
+        )
+        expiry = token.expires_at.date().isoformat() if token.expires_at else "never"
+        print(f"{token.id}  {username:20} {status:8} expires {expiry:10}  {token.label}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    reports = db.read(lambda s: chain.verify_all(s, only=args.chain or None))
+    for r in reports:
+        where = "" if r.ok else f": first broken link at seq {r.first_broken_seq} - {r.problem}"
+        print(f"{r.chain:20} {r.records:8} records  {'ok' if r.ok else 'BROKEN'}{where}")
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("setup", help="create the first partnership and administrator")
+    p.add_argument("--admin", default="admin")
+    p.add_argument("--partnership", default="demo")
+    p.add_argument("--partnership-name", default="Demo safeguarding partnership")
+    p.add_argument("--if-needed", action="store_true", help="skip when users already exist")
+    p.set_defaults(func=cmd_setup)
+
+    part = sub.add_parser("partnerships", help="manage partnerships").add_subparsers(
+        dest="action", required=True
+    )
+    p = part.add_parser("add")
+    p.add_argument("code")
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--division",
+        default="england-and-wales",
+        choices=["england-and-wales", "scotland", "northern-ireland"],
+    )
+    p.set_defaults(func=cmd_partnership_add)
+    part.add_parser("list").set_defaults(func=cmd_partnership_list)
+
+    users = sub.add_parser("users", help="manage users and roles").add_subparsers(
+        dest="action", required=True
+    )
+    p = users.add_parser("add")
+    p.add_argument("username")
+    p.add_argument("--name")
+    p.add_argument("--partnership", help="partnership code for --role")
+    p.add_argument("--role", action="append", choices=ALL_ROLES)
+    p.add_argument("--oidc-subject", help="single sign-on subject mapped to this user")
+    p.set_defaults(func=cmd_user_add)
+    p = users.add_parser("grant")
+    p.add_argument("username")
+    p.add_argument("--partnership", required=True)
+    p.add_argument("--role", required=True, choices=ALL_ROLES)
+    p.set_defaults(func=cmd_user_grant)
+    users.add_parser("list").set_defaults(func=cmd_user_list)
+
+    tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    p = tokens.add_parser("create")
+    p.add_argument("username")
+    p.add_argument("--label", default="api")
+    p.add_argument("--expires-days", type=int, default=90, help="0: never expires")
+    p.set_defaults(func=cmd_token_create)
+    p = tokens.add_parser("revoke")
+    p.add_argument("token_id")
+    p.set_defaults(func=cmd_token_revoke)
+    p = tokens.add_parser("list")
+    p.add_argument("username", nargs="?")
+    p.set_defaults(func=cmd_token_list)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    p = audit.add_parser("verify", help="recompute every hash chain; exit 1 if one is broken")
+    p.add_argument("--chain", action="append", help="only this chain (partnership code)")
+    p.set_defaults(func=cmd_audit_verify)

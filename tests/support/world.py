@@ -1,0 +1,71 @@
+"""Three partnerships, a user per role in each, and their API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from tests.support.factories import NOW
+from workflow.access import accounts
+from workflow.access.permissions import Role
+from workflow.access.principal import Principal
+from workflow.database import Database
+from workflow.models import User
+
+PARTNERSHIPS = ("alpha", "beta", "gamma")
+ROLES = tuple(r.value for r in Role if r is not Role.NATIONAL)
+
+
+@dataclass
+class World:
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)  # (partnership, role)
+    principals: dict[tuple[str, str], Principal] = field(default_factory=dict)
+    officer_token: str = ""  # alpha: notifier + review_group
+    officer: Principal | None = None
+    national_token: str = ""
+
+    def token(self, partnership: str, role: str) -> str:
+        return self.tokens[(partnership, role)]
+
+    def auth(self, partnership: str, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(partnership, role)}"}
+
+
+def build_world(database: Database) -> World:
+    world = World()
+
+    def run(s: Session) -> None:
+        parts = {
+            code: accounts.create_partnership(s, code, f"{code.title()} partnership", NOW)
+            for code in PARTNERSHIPS
+        }
+        for code, partnership in parts.items():
+            for role in ROLES:
+                user = accounts.create_user(s, f"{code}-{role}", f"{code} {role}", NOW)
+                accounts.grant_role(s, user, partnership, role)
+                world.tokens[(code, role)] = accounts.create_token(s, user, "test", NOW).secret
+                world.principals[(code, role)] = accounts.principal_for(s, user)
+        officer = accounts.create_user(s, "la.officer", "LA officer", NOW)
+        for role in (Role.NOTIFIER, Role.REVIEW_GROUP):
+            accounts.grant_role(s, officer, parts["alpha"], role)
+        world.officer_token = accounts.create_token(s, officer, "test", NOW).secret
+        world.officer = accounts.principal_for(s, officer)
+        national = accounts.create_user(s, "panel", "National Panel", NOW)
+        accounts.grant_role(s, national, parts["alpha"], Role.NATIONAL)
+        world.national_token = accounts.create_token(s, national, "test", NOW).secret
+
+    database.write(run)
+    return world
+
+
+def reload(database: Database, username: str) -> Principal:
+    """A fresh Principal (e.g. after a reviewer was assigned a case)."""
+    return database.read(lambda s: accounts.principal_for(s, accounts.get_user(s, username)))
+
+
+def user_id(database: Database, username: str) -> object:
+    return database.read(lambda s: accounts.get_user(s, username).id)
+
+
+__all__ = ["PARTNERSHIPS", "ROLES", "User", "World", "build_world", "reload"]

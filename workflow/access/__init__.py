@@ -1,0 +1,1 @@
+"""Authentication and authorisation: tokens, single sign-on, roles and permissions."""

@@ -1,0 +1,181 @@
+"""Partnerships, users, roles and API tokens; resolving a token to a Principal.
+
+Tokens are 256-bit random strings shown once at creation and stored only as
+their SHA-256 hash (a fast hash is right for high-entropy secrets; it is not a
+password). Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workflow.access.permissions import Role
+from workflow.access.principal import Grant, Principal
+from workflow.errors import Conflict, DomainError, NotAuthenticated
+from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
+
+TOKEN_PREFIX = "crt_"  # noqa: S105 - a prefix, not a secret
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_partnership(
+    session: Session, code: str, name: str, now: datetime, division: str = "england-and-wales"
+) -> Partnership:
+    if session.scalar(select(Partnership).where(Partnership.code == code)) is not None:
+        raise Conflict(f"partnership {code!r} already exists")
+    partnership = Partnership(
+        id=uuid.uuid4(), code=code, name=name, division=division, created_at=now
+    )
+    session.add(partnership)
+    session.flush()
+    return partnership
+
+
+def get_partnership(session: Session, code: str) -> Partnership:
+    found = session.scalar(select(Partnership).where(Partnership.code == code))
+    if found is None:
+        raise DomainError(f"no partnership {code!r}")
+    return found
+
+
+def create_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    now: datetime,
+    *,
+    system_admin: bool = False,
+    oidc_subject: str | None = None,
+) -> User:
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        id=uuid.uuid4(),
+        username=username,
+        display_name=display_name,
+        is_active=True,
+        is_system_admin=system_admin,
+        oidc_subject=oidc_subject,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    found = session.scalar(select(User).where(User.username == username))
+    if found is None:
+        raise DomainError(f"no user {username!r}")
+    return found
+
+
+def grant_role(session: Session, user: User, partnership: Partnership, role: str) -> None:
+    Role(role)  # ValueError names an unknown role
+    exists = session.get(Membership, (user.id, partnership.id, role))
+    if exists is None:
+        session.add(Membership(user_id=user.id, partnership_id=partnership.id, role=role))
+        session.flush()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: uuid.UUID
+    secret: str  # shown once, never stored
+    expires_at: datetime | None
+
+
+def create_token(
+    session: Session, user: User, label: str, now: datetime, valid_for: timedelta | None = None
+) -> IssuedToken:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        token_hash=hash_token(secret),
+        label=label,
+        created_at=now,
+        expires_at=now + valid_for if valid_for else None,
+    )
+    session.add(token)
+    try:
+        session.flush()
+    except IntegrityError:  # pragma: no cover - a 256-bit collision
+        raise Conflict("token collision; try again") from None
+    return IssuedToken(token.id, secret, token.expires_at)
+
+
+def revoke_token(session: Session, token_id: uuid.UUID, now: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise DomainError(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def list_tokens(session: Session, username: str | None = None) -> list[tuple[ApiToken, str]]:
+    stmt = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+    if username:
+        stmt = stmt.where(User.username == username)
+    return [(t, u) for t, u in session.execute(stmt.order_by(ApiToken.created_at))]
+
+
+def principal_for(session: Session, user: User) -> Principal:
+    rows = session.execute(
+        select(Membership.partnership_id, Partnership.code, Membership.role)
+        .join(Partnership, Partnership.id == Membership.partnership_id)
+        .where(Membership.user_id == user.id)
+    )
+    assigned = session.scalars(
+        select(CaseAssignment.case_id).where(CaseAssignment.user_id == user.id)
+    )
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        grants=tuple(Grant(pid, code, role) for pid, code, role in rows),
+        assigned_cases=frozenset(assigned),
+        is_system_admin=user.is_system_admin,
+    )
+
+
+def authenticate_token(session: Session, raw: str, now: datetime) -> Principal:
+    """The Principal of a valid API token, or NotAuthenticated (one message for every
+    failure, so a caller cannot tell an unknown token from a revoked one)."""
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(raw))
+    ).first()
+    if found is None:
+        raise NotAuthenticated("the token is not valid")
+    token, user = found
+    if (
+        token.revoked_at is not None
+        or not user.is_active
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
+        raise NotAuthenticated("the token is not valid")
+    return principal_for(session, user)
+
+
+def authenticate_subject(session: Session, subject: str) -> Principal:
+    """The Principal of a single sign-on subject (by oidc_subject, then username)."""
+    user = session.scalar(select(User).where(User.oidc_subject == subject)) or session.scalar(
+        select(User).where(User.username == subject)
+    )
+    if user is None or not user.is_active:
+        raise NotAuthenticated("no active user for this identity")
+    return principal_for(session, user)

@@ -1,0 +1,91 @@
+"""Who may do what: THE permission table. The API, `next-actions` and the docs
+derive from it; nothing else decides.
+
+A role is held in one partnership (a membership). Its *scope* says which cases
+it reaches: the partnership's own cases, only the cases the person is assigned
+to (independent reviewers), or every partnership's (the national read-only role).
+Seeing a case is `case.read`; a case outside every scope of the caller is
+answered exactly like a case that does not exist.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    NOTIFIER = "notifier"  # local authority staff: log incidents, record the notification
+    REVIEW_GROUP = "review_group"  # the case review sub-group: decisions, commissioning, ...
+    REVIEWER = "reviewer"  # an independent reviewer: read and report on assigned cases
+    ACTION_OWNER = "action_owner"  # agency staff: update their actions (no personal data)
+    VIEWER = "viewer"  # dashboards: read-only, sensitive fields withheld
+    PARTNERSHIP_ADMIN = "partnership_admin"  # members, tokens and the audit trail
+    NATIONAL = "national"  # read-only across partnerships, no personal data
+
+
+class Perm(StrEnum):
+    CASE_LIST = "case.list"
+    CASE_READ = "case.read"  # state, stage, dates, version: no personal data
+    CASE_READ_PERSONAL = "case.read_personal"  # stage records, children, narrative, payloads
+    AUDIT_VERIFY = "audit.verify"
+    MEMBERS_MANAGE = "members.manage"
+
+
+Scope = Literal["partnership", "assigned", "all"]
+
+INTAKE = ("log_incident", "record_notification", "record_partners_informed")
+REVIEW_GROUP_COMMANDS = (
+    "record_partners_informed",
+    "complete_rapid_review",
+    "record_decision",
+    "record_panel_response",
+    "commission_reviewer",
+    "agree_terms_of_reference",
+    "receive_final_report",
+    "send_report_to_panel",
+    "publish_report",
+    "defer_publication",
+    "resume_publication",
+    "decide_not_to_publish",
+    "close_case",
+)
+READ_ALL = (Perm.CASE_LIST, Perm.CASE_READ, Perm.CASE_READ_PERSONAL)
+READ_SUMMARY = (Perm.CASE_LIST, Perm.CASE_READ)
+
+
+def command(trigger: str) -> str:
+    """The permission to fire a rulebook trigger."""
+    return f"command.{trigger}"
+
+
+# role -> (scope, permissions). Least privilege: only what the role's work needs.
+TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
+    Role.NOTIFIER: ("partnership", frozenset([*READ_ALL, *map(command, INTAKE)])),
+    Role.REVIEW_GROUP: (
+        "partnership",
+        frozenset([*READ_ALL, *map(command, REVIEW_GROUP_COMMANDS)]),
+    ),
+    Role.REVIEWER: (
+        "assigned",
+        frozenset([Perm.CASE_READ, Perm.CASE_READ_PERSONAL, command("receive_final_report")]),
+    ),
+    Role.ACTION_OWNER: ("partnership", frozenset(READ_SUMMARY)),
+    Role.VIEWER: ("partnership", frozenset(READ_SUMMARY)),
+    Role.PARTNERSHIP_ADMIN: (
+        "partnership",
+        frozenset([*READ_SUMMARY, Perm.AUDIT_VERIFY, Perm.MEMBERS_MANAGE]),
+    ),
+    Role.NATIONAL: ("all", frozenset(READ_SUMMARY)),
+}
+
+# Fields of a case that only CASE_READ_PERSONAL may see (special category data).
+PERSONAL_FIELDS = ("records", "close_reason", "timeline.payload")
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    return TABLE[Role(role)][1]
+
+
+def scope_of(role: str) -> Scope:
+    return TABLE[Role(role)][0]

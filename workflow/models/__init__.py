@@ -1,0 +1,31 @@
+"""SQLAlchemy tables, one module per area; importing this package registers them all."""
+
+from workflow.models.access import ApiToken, Membership, Partnership, User
+from workflow.models.audit import AuditChainHead, AuditRecord, IdempotencyRecord
+from workflow.models.base import Base, UTCDateTime
+from workflow.models.case import (
+    APPEND_ONLY_TABLES,
+    Case,
+    CaseAssignment,
+    CaseDeadline,
+    CaseEvent,
+    DeadlineAdjustment,
+)
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "ApiToken",
+    "AuditChainHead",
+    "AuditRecord",
+    "Base",
+    "Case",
+    "CaseAssignment",
+    "CaseDeadline",
+    "CaseEvent",
+    "DeadlineAdjustment",
+    "IdempotencyRecord",
+    "Membership",
+    "Partnership",
+    "UTCDateTime",
+    "User",
+]

@@ -1,0 +1,81 @@
+"""Applying the permission table to cases: load a case the caller may see, or
+answer as if it did not exist; check a permission, or refuse with 403."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import Session
+
+from workflow import repository
+from workflow.access.permissions import Perm, command
+from workflow.access.principal import Principal
+from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
+from workflow.models import Case, Partnership
+
+
+def visible_case(
+    session: Session, principal: Principal, case_id: uuid.UUID, *, for_update: bool = False
+) -> Case:
+    """The case if the caller's scopes reach it; CaseNotFound otherwise (same answer
+    as for a case that does not exist)."""
+    load = repository.get_case_for_update if for_update else repository.get_case
+    try:
+        case = load(session, case_id)
+    except CaseNotFound:
+        raise CaseNotFound(f"no case {case_id}") from None
+    if not principal.can_see(case.partnership_id, case.id):
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def require(principal: Principal, perm: str, case: Case) -> None:
+    if not principal.may(perm, case.partnership_id, case.id):
+        raise Forbidden(f"your roles do not allow {perm!r} on this case")
+
+
+def require_command(principal: Principal, trigger: str, case: Case) -> None:
+    require(principal, command(trigger), case)
+
+
+def sees_personal_data(principal: Principal, case: Case) -> bool:
+    return principal.may(Perm.CASE_READ_PERSONAL, case.partnership_id, case.id)
+
+
+def case_filter(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the cases the caller may list."""
+    if principal.has_national_scope(Perm.CASE_LIST):
+        return true()
+    own = principal.partnerships_with(Perm.CASE_LIST)
+    assigned = {g.partnership_id for g in principal.grants if g.scope == "assigned"}
+    clauses: list[ColumnElement[bool]] = []
+    if own:
+        clauses.append(Case.partnership_id.in_(own))
+    if assigned and principal.assigned_cases:
+        clauses.append(Case.id.in_(principal.assigned_cases) & Case.partnership_id.in_(assigned))
+    return or_(*clauses) if clauses else false()
+
+
+def partnership_for_new_case(
+    session: Session, principal: Principal, code: str | None
+) -> Partnership:
+    """Where a new incident is logged: the named partnership, or the caller's only one."""
+    perm = command("log_incident")
+    allowed = principal.partnerships_with(perm)
+    if code is not None:
+        grant = next((g for g in principal.grants if g.partnership_code == code), None)
+        if grant is None:
+            raise InvalidFacts(f"you are not a member of partnership {code!r}", "partnership")
+        if grant.partnership_id not in allowed:
+            raise Forbidden(f"your roles in {code!r} do not allow logging an incident")
+        partnership = session.get(Partnership, grant.partnership_id)
+    elif len(allowed) == 1:
+        partnership = session.get(Partnership, next(iter(allowed)))
+    elif not allowed:
+        raise Forbidden("your roles do not allow logging an incident")
+    else:
+        codes = sorted(g.partnership_code for g in principal.grants if g.partnership_id in allowed)
+        raise InvalidFacts(f"name the partnership: one of {', '.join(codes)}", "partnership")
+    assert partnership is not None
+    return partnership
