@@ -4,6 +4,7 @@ service and prints; it lives beside them because `serve` starts the web app."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,13 +32,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
+    os.environ.setdefault("CASEREVIEW_STRUCTURED_LOGS", "true")  # inherited by every worker
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
     return 0

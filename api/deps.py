@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -19,9 +19,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.observability import principal_id_var
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
+from workflow.calendars import CalendarBook
 from workflow.database import Database
 from workflow.errors import NotAuthenticated, PreconditionRequired
 from workflow.rulebook import RulebookRegistry
@@ -39,7 +41,9 @@ class Services:
 
     database: Database
     rulebooks: RulebookRegistry
+    calendars: CalendarBook = field(default_factory=CalendarBook)
     oidc: OidcVerifier | None = None
+    rag_amber_working_days: int = 3
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -80,8 +84,11 @@ async def get_principal(
             subject = oidc.subject(oidc.verify(raw, now=now))
         except InvalidToken as exc:
             raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
-        return await services.read(lambda s: accounts.authenticate_subject(s, subject))
-    return await services.read(lambda s: accounts.authenticate_token(s, raw, now))
+        principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))
+    else:
+        principal = await services.read(lambda s: accounts.authenticate_token(s, raw, now))
+    principal_id_var.set(str(principal.user_id))
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -96,7 +103,14 @@ def client_of(request: Request) -> str:
 def get_context(
     request: Request, services: ServicesDep, principal: CurrentPrincipal, now: Now
 ) -> Context:
-    return Context(services.rulebooks, principal, now, client_of(request))
+    return Context(
+        services.rulebooks,
+        principal,
+        now,
+        client_of(request),
+        services.calendars,
+        services.rag_amber_working_days,
+    )
 
 
 Ctx = Annotated[Context, Depends(get_context)]

@@ -16,9 +16,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors
 from api.deps import Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
+from api.observability import AccessLogMiddleware, configure_logging
 from api.routes import admin, cases, commands, health, rulebooks
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
+from workflow.calendars import CalendarBook
 from workflow.runtime import load_rulebooks, open_database
 
 log = logging.getLogger("api")
@@ -36,11 +38,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = load_rulebooks(settings)  # fail fast, before serving anything
 
     oidc = oidc_verifier(settings)
+    calendars = CalendarBook.load(settings.calendar_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.structured_logs:
+            configure_logging(settings.log_level)
         database = open_database(settings)
-        app.state.services = Services(database=database, rulebooks=registry, oidc=oidc)
+        app.state.services = Services(
+            database=database,
+            rulebooks=registry,
+            calendars=calendars,
+            oidc=oidc,
+            rag_amber_working_days=settings.rag_amber_working_days,
+        )
         try:
             yield
         finally:
@@ -74,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 

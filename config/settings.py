@@ -29,6 +29,17 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user:password@host/dbname",
     )
     rulebook_dir: Path = RULEBOOK_DIR
+    calendar_file: Path = Field(
+        default=Path(__file__).resolve().parent / "calendar.yaml",
+        description="Local closure days and worked bank holidays (config/calendar.yaml).",
+    )
+    rag_amber_working_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="A pending deadline is amber within this many "
+        "working days of its due date (green before, red when overdue or met late).",
+    )
     default_rulebook: str = "england-2023"
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=200)
@@ -50,6 +61,9 @@ class Settings(BaseSettings):
         default=1_000_000, ge=1_000, description="Largest accepted request body."
     )
     log_level: str = "INFO"
+    structured_logs: bool = Field(
+        default=False, description="JSON logs on stderr (`casereview serve` turns them on)."
+    )
 
     @property
     def effective_database_url(self) -> str:

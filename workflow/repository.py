@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import CaseNotFound, DomainError
-from workflow.models import Case, CaseEvent
+from workflow.models import Case, CaseDeadline, CaseEvent
 
 
 class InvalidCursor(DomainError):
@@ -53,6 +54,29 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidCursor("the cursor is not valid; start again without one") from None
 
 
+@dataclass(frozen=True)
+class DeadlineFilter:
+    """Cases with a live (pending) deadline: by name, overdue on `today`, or due
+    between `today` and `due_by` inclusive."""
+
+    today: date
+    name: str | None = None
+    overdue: bool = False
+    due_by: date | None = None
+
+    def case_ids(self) -> Select[uuid.UUID]:
+        stmt = select(CaseDeadline.case_id).where(CaseDeadline.state == "pending")
+        if self.name:
+            stmt = stmt.where(CaseDeadline.name == self.name)
+        if self.overdue:
+            stmt = stmt.where(CaseDeadline.due_date < self.today)
+        if self.due_by is not None:
+            stmt = stmt.where(
+                CaseDeadline.due_date >= self.today, CaseDeadline.due_date <= self.due_by
+            )
+        return stmt
+
+
 def list_cases(
     session: Session,
     *,
@@ -60,6 +84,7 @@ def list_cases(
     states: Sequence[str] = (),
     stages: Sequence[str] = (),
     rulebook_id: str | None = None,
+    deadline: DeadlineFilter | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
@@ -72,6 +97,8 @@ def list_cases(
         stmt = stmt.where(Case.stage.in_(stages))
     if rulebook_id:
         stmt = stmt.where(Case.rulebook_id == rulebook_id)
+    if deadline is not None:
+        stmt = stmt.where(Case.id.in_(deadline.case_ids()))
     if cursor:
         when, ident = decode_cursor(cursor)
         stmt = stmt.where(

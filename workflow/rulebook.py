@@ -66,6 +66,10 @@ class DeadlineDef(_Strict):
     calendar: str | None = None  # division; defaults to the rulebook's
     pausable: bool = False  # may be paused (e.g. publication deferred for proceedings)
     refuse_when_missed: bool = False  # the meeting command is refused, not just warned
+    # "due_by": the met_by fact should happen on or before the date (the usual kind).
+    # "earliest": it should NOT happen before the date (e.g. a published report stays
+    # online at least 12 months: withdrawal is allowed from the date on).
+    kind: Literal["due_by", "earliest"] = "due_by"
 
 
 class Rulebook(_Strict):
@@ -120,30 +124,43 @@ def validate(
         problems.append(f"{START!r} is reserved for the state before the first command")
     for t in rulebook.transitions:
         where = f"transition {t.trigger!r}"
-        problems += [f"{where} has unknown source state {s!r}" for s in t.source
-                     if s not in declared and s != START]
+        problems += [
+            f"{where} has unknown source state {s!r}"
+            for s in t.source
+            if s not in declared and s != START
+        ]
         if t.dest is not None and t.dest not in declared:
             problems.append(f"{where} has unknown destination state {t.dest!r}")
-        problems += [f"{where} names guard {g!r}, which the code does not define"
-                     for g in t.guards if g not in guards]
+        problems += [
+            f"{where} names guard {g!r}, which the code does not define"
+            for g in t.guards
+            if g not in guards
+        ]
         if t.trigger not in triggers:
             problems.append(f"{where}: no command in the code fires this trigger")
-        problems += [f"{where} leaves final state {s!r}" for s in t.source
-                     if s in rulebook.final_states]
+        problems += [
+            f"{where} leaves final state {s!r}" for s in t.source if s in rulebook.final_states
+        ]
     if not any(START in t.source for t in rulebook.transitions):
         problems.append(f"no transition leaves {START!r}: a case could never be opened")
     reachable = _reachable(rulebook)
     problems += [f"state {n!r} is unreachable from {START!r}" for n in names if n not in reachable]
     for s in rulebook.states:
-        exits = [t for t in rulebook.transitions if s.name in t.source and t.dest not in (None, s.name)]
+        exits = [
+            t for t in rulebook.transitions if s.name in t.source and t.dest not in (None, s.name)
+        ]
         if not s.final and not exits:
             problems.append(f"state {s.name!r} is not final and has no way out")
     for d in rulebook.deadlines:
         where = f"deadline {d.name!r}"
-        problems += [f"{where} names unknown fact {f!r}" for f in (d.from_fact, d.met_by_fact)
-                     if f not in facts]
-        problems += [f"{where} applies in unknown state {s!r}" for s in d.applies_in
-                     if s not in declared]
+        problems += [
+            f"{where} names unknown fact {f!r}"
+            for f in (d.from_fact, d.met_by_fact)
+            if f not in facts
+        ]
+        problems += [
+            f"{where} applies in unknown state {s!r}" for s in d.applies_in if s not in declared
+        ]
         if d.applies_if is not None and d.applies_if not in guards:
             problems.append(f"{where} names guard {d.applies_if!r}, which the code does not define")
     return problems
@@ -214,8 +231,9 @@ def load_directory(
         if not isinstance(data, Mapping):
             raise RulebookInvalid(path.name, ["the file is not a mapping"])
         rulebook = parse(data, path.name)
-        problems = validate(rulebook, known_guards=guards, known_triggers=triggers,
-                            known_facts=facts)
+        problems = validate(
+            rulebook, known_guards=guards, known_triggers=triggers, known_facts=facts
+        )
         if problems:
             raise RulebookInvalid(f"{rulebook.id} v{rulebook.version} ({path.name})", problems)
         if rulebook.key in {rb.key for rb in loaded}:

@@ -33,6 +33,19 @@ async def list_cases(
     state: Annotated[list[str] | None, Query(description="Filter by state (repeatable).")] = None,
     stage: Annotated[list[str] | None, Query(description="Filter by stage (repeatable).")] = None,
     rulebook: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool, Query(description="Only cases with an overdue deadline.")] = False,
+    due_within: Annotated[
+        int | None,
+        Query(ge=0, le=260, description="Only cases with a deadline due within N working days."),
+    ] = None,
+    deadline: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Restrict the deadline filters to this deadline name; "
+            "alone: cases where it is pending.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
@@ -42,10 +55,13 @@ async def list_cases(
     def run(session: Session) -> CasePage:
         page, next_cursor = queries.list_cases(
             session,
-            ctx.principal,
+            ctx,
             states=state or (),
             stages=stage or (),
             rulebook_id=rulebook,
+            overdue=overdue,
+            due_within=due_within,
+            deadline=deadline,
             limit=limit,
             cursor=cursor,
         )

@@ -17,8 +17,16 @@ from api.errors import responses
 from api.schemas.cases import CaseOut
 from workflow.errors import InvalidFacts, UnknownRulebook
 from workflow.models import Case
-from workflow.services import closure, commissioning, intake, publication, rapid_review
+from workflow.services import (
+    closure,
+    commissioning,
+    deadline_adjustments,
+    intake,
+    publication,
+    rapid_review,
+)
 from workflow.services.base import Command, Context
+from workflow.services.deadline_adjustments import AdjustDeadline
 from workflow.services.engine import execute, open_case
 from workflow.services.idempotency import Outcome
 from workflow.services.queries import view_of
@@ -55,8 +63,8 @@ def action_path(case_id: uuid.UUID, trigger: str) -> str:
     return f"/api/v1/cases/{case_id}/{PATH_OF_TRIGGER[trigger]}"
 
 
-def outcome_of(ctx: Context, case: Case, status_code: int) -> Outcome:
-    body = CaseOut.of_view(view_of(ctx.rulebooks, ctx.principal, case)).model_dump(mode="json")
+def outcome_of(session: Session, ctx: Context, case: Case, status_code: int) -> Outcome:
+    body = CaseOut.of_view(view_of(session, ctx, case)).model_dump(mode="json")
     return Outcome(
         status_code,
         body,
@@ -95,7 +103,7 @@ async def log_incident(
             case = open_case(session, ctx, body)
         except UnknownRulebook as exc:
             raise InvalidFacts(exc.detail, "rulebook") from None
-        return outcome_of(ctx, case, 201)
+        return outcome_of(session, ctx, case, 201)
 
     outcome, replayed = await services.call(
         run_command, services.database, ctx, action=body.trigger, case_id=None, work=work, idem=idem
@@ -114,7 +122,9 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
         response: Response,
     ) -> CaseOut:
         def work(session: Session) -> Outcome:
-            return outcome_of(ctx, execute(session, ctx, case_id, expected_version, body), 200)
+            return outcome_of(
+                session, ctx, execute(session, ctx, case_id, expected_version, body), 200
+            )
 
         outcome, replayed = await services.call(
             run_command,
@@ -141,3 +151,37 @@ for _segment, _cls, _summary in COMMAND_ROUTES:
         name=_cls.trigger,
         responses=COMMAND_ERRORS,
     )
+
+
+@router.post(
+    "/cases/{case_id}/deadline-adjustments",
+    response_model=CaseOut,
+    summary="Pause, resume or extend a deadline",
+    responses=COMMAND_ERRORS,
+)
+async def adjust_deadline(
+    case_id: uuid.UUID,
+    body: AdjustDeadline,
+    services: ServicesDep,
+    ctx: Ctx,
+    expected_version: ExpectedVersion,
+    idem: Idempotency,
+    response: Response,
+) -> CaseOut:
+    """Record a pause, resumption or extension of one deadline, with its reason and who
+    approved it; the case's deadlines are recomputed and the change is on the timeline."""
+
+    def work(session: Session) -> Outcome:
+        case = deadline_adjustments.adjust_deadline(session, ctx, case_id, expected_version, body)
+        return outcome_of(session, ctx, case, 200)
+
+    outcome, replayed = await services.call(
+        run_command,
+        services.database,
+        ctx,
+        action=deadline_adjustments.EVENT_TYPE,
+        case_id=case_id,
+        work=work,
+        idem=idem,
+    )
+    return send(outcome, replayed, response)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.schemas.deadlines import DeadlineOut
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent
 from workflow.services.queries import CaseView
@@ -87,6 +88,9 @@ class CaseOut(CaseSummary):
     allowed_actions: list[str] = Field(
         description="Commands the rulebook allows next and your roles permit."
     )
+    deadlines: list[DeadlineOut] = Field(
+        description="Every deadline of the case's rulebook that applies, as of today."
+    )
 
     @classmethod
     def of_view(cls, view: CaseView) -> CaseOut:
@@ -100,6 +104,7 @@ class CaseOut(CaseSummary):
             facts=CaseFacts(**facts),
             records=dict(case.details) if view.personal else None,
             allowed_actions=view.allowed_actions,
+            deadlines=[DeadlineOut.of(d) for d in view.deadlines],
         )
 
 

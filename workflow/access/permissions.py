@@ -28,6 +28,7 @@ class Perm(StrEnum):
     CASE_LIST = "case.list"
     CASE_READ = "case.read"  # state, stage, dates, version: no personal data
     CASE_READ_PERSONAL = "case.read_personal"  # stage records, children, narrative, payloads
+    DEADLINE_ADJUST = "deadline.adjust"  # pause, resume or extend a deadline
     AUDIT_VERIFY = "audit.verify"
     MEMBERS_MANAGE = "members.manage"
 
@@ -64,7 +65,7 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
     Role.NOTIFIER: ("partnership", frozenset([*READ_ALL, *map(command, INTAKE)])),
     Role.REVIEW_GROUP: (
         "partnership",
-        frozenset([*READ_ALL, *map(command, REVIEW_GROUP_COMMANDS)]),
+        frozenset([*READ_ALL, Perm.DEADLINE_ADJUST, *map(command, REVIEW_GROUP_COMMANDS)]),
     ),
     Role.REVIEWER: (
         "assigned",

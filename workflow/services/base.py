@@ -11,7 +11,7 @@ sets. Date rules are declared, not coded per command:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from workflow.access.principal import Principal
+from workflow.calendars import CalendarBook
 from workflow.errors import InvalidFacts
 from workflow.rulebook import RulebookRegistry
 
@@ -40,15 +41,15 @@ class Command(BaseModel):
 
     def check_dates(self, recorded: Mapping[str, Any], today: date) -> None:
         """Raise InvalidFacts naming the field when a date breaks a declared rule."""
-        for field in self.past_dates:
-            value = getattr(self, field)
+        for name in self.past_dates:
+            value = getattr(self, name)
             if value is not None and value > today:
-                raise InvalidFacts(f"{field} ({value}) is in the future (today is {today})", field)
-        for field, fact in self.not_before.items():
-            value, earlier = getattr(self, field), recorded.get(fact)
+                raise InvalidFacts(f"{name} ({value}) is in the future (today is {today})", name)
+        for name, fact in self.not_before.items():
+            value, earlier = getattr(self, name), recorded.get(fact)
             if value is not None and earlier is not None and value < earlier:
                 raise InvalidFacts(
-                    f"{field} ({value}) is before the case's {fact} ({earlier})", field
+                    f"{name} ({value}) is before the case's {fact} ({earlier})", name
                 )
 
 
@@ -60,6 +61,8 @@ class Context:
     principal: Principal
     now: datetime
     client: str = ""
+    calendars: CalendarBook = field(default_factory=CalendarBook)
+    rag_amber_working_days: int = 3
 
     @property
     def actor(self) -> str:

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from workflow import machine
 from workflow.access.permissions import command as command_perm
 from workflow.audit import chain as audit
+from workflow.deadlines import Adjustment, AdjustmentKind
 from workflow.errors import Forbidden, VersionMismatch
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent, Partnership
-from workflow.services import assignments
+from workflow.rulebook import Rulebook
+from workflow.services import assignments, clock
 from workflow.services.access import partnership_for_new_case, require_command, visible_case
 from workflow.services.base import Command, Context
 from workflow.services.closure import CloseCase
@@ -91,8 +93,9 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     )
     session.add(case)
     session.add(_event(case, command, moved, ctx))
-    _audit(session, ctx, partnership.code, case, command.trigger)
+    audit_ok(session, ctx, partnership.code, case, command.trigger)
     session.flush()
+    clock.refresh(session, ctx, rulebook, case)
     return case
 
 
@@ -122,14 +125,37 @@ def execute(
     case.updated_at = ctx.now
     case.details = {**case.details, command.section: _record(command)}
     session.add(_event(case, command, moved, ctx))
+    _record_pauses(session, ctx, rulebook, case, command)
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
-    _audit(session, ctx, partnership.code, case, command.trigger)
+    audit_ok(session, ctx, partnership.code, case, command.trigger)
     session.flush()
+    current = clock.refresh(session, ctx, rulebook, case)
+    clock.refuse_missed(rulebook, current, list(command.facts()), moved.from_state)
     return case
 
 
-def _audit(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
+def _record_pauses(
+    session: Session, ctx: Context, rulebook: Rulebook, case: Case, command: Command
+) -> None:
+    """Deferring publication for parallel proceedings pauses every pausable deadline
+    (e.g. the 6-month LCSPR target); resuming restarts them (Working Together 2023 ch.5)."""
+    kind: AdjustmentKind
+    if isinstance(command, DeferPublication):
+        kind, when = "pause", command.deferred_date
+        reason = "publication deferred for " + ", ".join(command.proceedings)
+    elif isinstance(command, ResumePublication):
+        kind, when, reason = "resume", command.resumed_date, command.reason
+    else:
+        return
+    for deadline in rulebook.deadlines:
+        if deadline.pausable:
+            clock.record_adjustment(
+                session, ctx, case, Adjustment(deadline.name, kind, when, reason, ctx.actor)
+            )
+
+
+def audit_ok(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
     audit.append(
         session,
         chain=chain,
@@ -148,13 +174,26 @@ def _record(command: Command) -> dict[str, Any]:
 
 
 def _event(case: Case, command: Command, moved: machine.Transition, ctx: Context) -> CaseEvent:
+    return timeline_event(
+        case, command.trigger, moved.from_state, moved.to_state, _record(command), ctx
+    )
+
+
+def timeline_event(
+    case: Case,
+    event_type: str,
+    from_state: str,
+    to_state: str,
+    payload: dict[str, Any],
+    ctx: Context,
+) -> CaseEvent:
     return CaseEvent(
         case_id=case.id,
         sequence=case.version,
-        event_type=command.trigger,
-        from_state=None if moved.from_state == "start" else moved.from_state,
-        to_state=moved.to_state,
+        event_type=event_type,
+        from_state=None if from_state == "start" else from_state,
+        to_state=to_state,
         occurred_at=ctx.now,
         actor=ctx.actor,
-        payload=_record(command),
+        payload=payload,
     )

@@ -15,8 +15,11 @@ from workflow import repository
 from workflow.access.permissions import command
 from workflow.access.principal import Principal
 from workflow.audit import chain as audit
+from workflow.deadlines import DeadlineState, DeadlineStatus
 from workflow.models import Case, CaseEvent, Partnership
+from workflow.repository import DeadlineFilter
 from workflow.rulebook import Rulebook, RulebookRegistry
+from workflow.services import clock
 from workflow.services.access import case_filter, sees_personal_data, visible_case
 
 __all__ = ["CaseView", "NextAction", "visible_case"]
@@ -36,41 +39,61 @@ class CaseView:
     case: Case
     personal: bool  # the caller may see personal data (stage records, payloads)
     allowed_actions: list[str]  # the rulebook's next triggers that this caller may fire
+    deadlines: list[DeadlineStatus]  # those that apply to the case, as of today
 
 
 def read_case(session: Session, ctx: Context, case_id: uuid.UUID) -> CaseView:
     case = visible_case(session, ctx.principal, case_id)
-    view = view_of(ctx.rulebooks, ctx.principal, case)
+    view = view_of(session, ctx, case)
     if view.personal:
         _audit_read(session, ctx, case, "read_case")
     return view
 
 
-def view_of(rulebooks: RulebookRegistry, principal: Principal, case: Case) -> CaseView:
-    rulebook = rulebook_of(rulebooks, case)
+def view_of(session: Session, ctx: Context, case: Case) -> CaseView:
+    rulebook = rulebook_of(ctx.rulebooks, case)
+    deadlines = [
+        d
+        for d in clock.statuses(session, ctx, rulebook, case)
+        if d.state is not DeadlineState.NOT_APPLICABLE
+    ]
     return CaseView(
         case,
-        sees_personal_data(principal, case),
-        [a.trigger for a in next_actions(rulebook, principal, case)],
+        sees_personal_data(ctx.principal, case),
+        [a.trigger for a in next_actions(rulebook, ctx.principal, case)],
+        deadlines,
     )
 
 
 def list_cases(
     session: Session,
-    principal: Principal,
+    ctx: Context,
     *,
     states: Sequence[str] = (),
     stages: Sequence[str] = (),
     rulebook_id: str | None = None,
+    overdue: bool = False,
+    due_within: int | None = None,
+    deadline: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
+    """The caller's cases; `due_within` counts working days of England and Wales."""
+    wanted = None
+    if overdue or due_within is not None or deadline:
+        due_by = None
+        if due_within is not None:
+            due_by = ctx.calendars.calendar("england-and-wales").add_working_days(
+                ctx.today, due_within
+            )
+        wanted = DeadlineFilter(today=ctx.today, name=deadline, overdue=overdue, due_by=due_by)
     return repository.list_cases(
         session,
-        visible=case_filter(principal),
+        visible=case_filter(ctx.principal),
         states=states,
         stages=stages,
         rulebook_id=rulebook_id,
+        deadline=wanted,
         limit=limit,
         cursor=cursor,
     )

@@ -1,0 +1,345 @@
+"""The deadlines of a case, derived from its facts and its rulebook: pure, no database.
+
+The rules themselves are rulebook data (config/rulebooks/*.yaml): each DeadlineDef names
+its legal source, e.g. Children Act 2004 s16C(1) with Working Together 2023 ch.5 (notify
+the Panel within 5 working days of becoming aware), SI 2018/789 reg. 15 (final report to
+the Panel and the Secretary of State at least 7 working days before publication), or the
+Local Safeguarding Children Boards Regulations 2006 reg. 5 with Working Together 2015
+ch.4 for historic Serious Case Reviews. A case is evaluated with the rulebook object it
+was opened under, so a later version never changes how its deadlines were counted.
+
+Counting (domain.md, "Working days"): the start fact's date is day 0; working-day rules
+use WorkingDayCalendar.add_working_days (a `before` rule counts backwards the same way),
+calendar-day rules add days, month rules use add_months (clamped to the month's end).
+
+Status of one deadline, in order of precedence:
+
+1. the met_by fact is recorded: MET (kept visible whatever the case's state);
+2. its `applies_if` guard is false, or the case's state is not in `applies_in`:
+   NOT_APPLICABLE (a branch the case did not take, or a stage it has left);
+3. the from fact is missing: NOT_STARTED;
+4. an open pause (pausable deadlines only): PAUSED;
+5. otherwise PENDING, or OVERDUE once today is after the due date. An `earliest`
+   deadline (a date before which the met_by fact should NOT happen) is never overdue.
+
+Adjustments (recorded on the case's timeline by the service layer) are applied in the
+order given: a pause..resume interval pushes the due date later by its length in the
+deadline's own unit (working days for working-day rules, calendar days otherwise); an
+open pause counts up to today (or the met date); an extension sets a new due date
+outright, so the latest recorded extension wins and only later pauses push it further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from workflow import deadline_explain as explain
+from workflow.calendar import NonWorkingDay, WorkingDayCalendar, add_months
+from workflow.guards import GUARDS
+from workflow.rulebook import DeadlineDef, DeadlineUnit, Rulebook
+
+__all__ = [
+    "Adjustment",
+    "DeadlineState",
+    "DeadlineStatus",
+    "RagThresholds",
+    "due_date",
+    "evaluate",
+    "evaluate_all",
+]
+
+Rag = Literal["red", "amber", "green"]
+AdjustmentKind = Literal["pause", "resume", "extension"]
+_ADJUSTMENT_KINDS = ("pause", "resume", "extension")
+
+
+class DeadlineState(StrEnum):
+    NOT_STARTED = "not_started"  # live, but its start fact is not recorded yet
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    MET = "met"
+    PAUSED = "paused"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A pause, resumption or extension of one deadline, as recorded on the timeline.
+
+    For a pause or resume `effective_date` is the day it took effect; for an extension
+    it is the new due date."""
+
+    deadline: str
+    kind: AdjustmentKind
+    effective_date: date
+    reason: str
+    approved_by: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in _ADJUSTMENT_KINDS:
+            raise ValueError(
+                f"adjustment kind must be one of {_ADJUSTMENT_KINDS}, got {self.kind!r}"
+            )
+        _check_date(self.effective_date, "effective_date")
+
+
+@dataclass(frozen=True)
+class RagThresholds:
+    """Green while more than `amber_within_working_days` remain; red when overdue or
+    met late."""
+
+    amber_within_working_days: int = 3
+
+    def __post_init__(self) -> None:
+        if self.amber_within_working_days < 0:
+            raise ValueError("amber_within_working_days must be 0 or more")
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    name: str
+    title: str
+    source: str
+    kind: Literal["due_by", "earliest"]
+    unit: DeadlineUnit
+    amount: int
+    direction: Literal["after", "before"]
+    from_fact: str
+    from_date: date | None
+    met_by_fact: str
+    met_date: date | None
+    state: DeadlineState
+    due_date: date | None
+    on_time: bool | None  # MET: on or before the due date (earliest: on or after it)
+    working_days_late: int | None  # MET (due_by): 0 or N late; OVERDUE: overdue by N
+    working_days_remaining: int | None  # PENDING (due_by): due in N (0 = due today)
+    rag: Rag | None
+    paused_days: int  # days (in the deadline's unit) added to the due date by pauses
+    explanation: str  # sentences a person can check by hand (workflow/deadline_explain.py)
+
+
+def due_date(deadline: DeadlineDef, start: date, calendar: WorkingDayCalendar) -> date:
+    """The raw rule, without adjustments: `start` is day 0."""
+    _check_date(start, "start")
+    n = deadline.amount if deadline.direction == "after" else -deadline.amount
+    if deadline.unit is DeadlineUnit.WORKING_DAYS:
+        return calendar.add_working_days(start, n)
+    if deadline.unit is DeadlineUnit.CALENDAR_DAYS:
+        return start + timedelta(days=n)
+    return add_months(start, n)
+
+
+def evaluate(
+    rulebook: Rulebook,
+    deadline: DeadlineDef,
+    *,
+    state: str,
+    facts: Mapping[str, Any],
+    today: date,
+    calendar: WorkingDayCalendar,
+    adjustments: Sequence[Adjustment] = (),
+    thresholds: RagThresholds = RagThresholds(),
+) -> DeadlineStatus:
+    """The status of one deadline of a case in `state` with `facts`, as of `today`."""
+    _check_date(today, "today")
+    from_date = _date_fact(facts, deadline.from_fact)
+    met_date = _date_fact(facts, deadline.met_by_fact)
+    mine = [a for a in adjustments if a.deadline == deadline.name]
+    clock = None
+    if from_date is not None:
+        clock = _run_clock(deadline, from_date, calendar, mine, met_date or today)
+    why_not = _why_not_applicable(deadline, state, facts)
+
+    if met_date is not None:
+        status = DeadlineState.MET
+    elif why_not is not None:
+        status = DeadlineState.NOT_APPLICABLE
+    elif clock is None:
+        status = DeadlineState.NOT_STARTED
+    elif clock.paused_since is not None:
+        status = DeadlineState.PAUSED
+    elif deadline.kind == "due_by" and today > clock.due:
+        status = DeadlineState.OVERDUE
+    else:
+        status = DeadlineState.PENDING
+
+    counted = clock  # kept for the explanation of a NOT_APPLICABLE deadline
+    clock = None if status is DeadlineState.NOT_APPLICABLE else clock
+    due = clock.due if clock is not None else None
+    on_time: bool | None = None
+    late: int | None = None
+    remaining: int | None = None
+    rag: Rag | None = None
+    if status is DeadlineState.MET and due is not None and met_date is not None:
+        if deadline.kind == "earliest":
+            on_time = met_date >= due
+        else:
+            on_time = met_date <= due
+            late = max(0, calendar.working_days_between(due, met_date))
+        rag = "green" if on_time else "red"
+    elif status is DeadlineState.OVERDUE and due is not None:
+        late, rag = calendar.working_days_between(due, today), "red"
+    elif status is DeadlineState.PENDING and due is not None and deadline.kind == "due_by":
+        remaining = calendar.working_days_between(today, due)
+        rag = "amber" if remaining <= thresholds.amber_within_working_days else "green"
+
+    result = DeadlineStatus(
+        name=deadline.name,
+        title=deadline.title,
+        source=deadline.source,
+        kind=deadline.kind,
+        unit=deadline.unit,
+        amount=deadline.amount,
+        direction=deadline.direction,
+        from_fact=deadline.from_fact,
+        from_date=from_date,
+        met_by_fact=deadline.met_by_fact,
+        met_date=met_date,
+        state=status,
+        due_date=due,
+        on_time=on_time,
+        working_days_late=late,
+        working_days_remaining=remaining,
+        rag=rag,
+        paused_days=clock.paused_days if clock is not None else 0,
+        explanation="",
+    )
+    trace = explain.Trace(
+        rulebook=f"{rulebook.id} v{rulebook.version}",
+        calendar=calendar.division.value,
+        raw_due=counted.raw if counted is not None else None,
+        notes=clock.notes if clock is not None else (),
+        skipped=_skipped(deadline, clock, calendar),
+        not_applicable=why_not,
+    )
+    return replace(result, explanation=explain.describe(result, trace))
+
+
+def evaluate_all(
+    rulebook: Rulebook,
+    *,
+    state: str,
+    facts: Mapping[str, Any],
+    today: date,
+    calendars: Callable[[str], WorkingDayCalendar],
+    adjustments: Sequence[Adjustment] = (),
+    thresholds: RagThresholds = RagThresholds(),
+) -> list[DeadlineStatus]:
+    """One status per deadline of the rulebook, in rulebook order (NOT_APPLICABLE too).
+
+    `calendars(division)` gives the calendar of a division: the deadline's own
+    `calendar`, else the rulebook's."""
+    return [
+        evaluate(
+            rulebook,
+            d,
+            state=state,
+            facts=facts,
+            today=today,
+            calendar=calendars(d.calendar or rulebook.calendar),
+            adjustments=adjustments,
+            thresholds=thresholds,
+        )
+        for d in rulebook.deadlines
+    ]
+
+
+@dataclass(frozen=True)
+class _Clock:
+    start: date  # the from fact's date (day 0)
+    raw: date  # the rule's due date, before adjustments
+    due: date
+    paused_days: int
+    paused_since: Adjustment | None
+    extended: bool
+    notes: tuple[str, ...]
+
+
+def _run_clock(
+    deadline: DeadlineDef,
+    start: date,
+    calendar: WorkingDayCalendar,
+    adjustments: Sequence[Adjustment],
+    as_of: date,
+) -> _Clock:
+    """Apply the adjustments, in the order recorded, to the rule's due date."""
+    raw = due_date(deadline, start, calendar)
+    due, paused, extended = raw, 0, False
+    open_pause: Adjustment | None = None
+    notes: list[str] = []
+    working = deadline.unit is DeadlineUnit.WORKING_DAYS
+    for adj in adjustments:
+        if adj.kind == "extension":
+            due, paused, extended = adj.effective_date, 0, True
+            notes.append(explain.extension(adj))
+        elif not deadline.pausable:
+            notes.append(explain.ignored(adj, "this deadline cannot be paused"))
+        elif adj.kind == "pause":
+            if open_pause is None:
+                open_pause = adj
+            else:
+                notes.append(explain.ignored(adj, "the deadline was already paused"))
+        elif open_pause is None:
+            notes.append(explain.ignored(adj, "the deadline was not paused"))
+        else:
+            n = _length(open_pause.effective_date, adj.effective_date, calendar, working)
+            pushed = _push(due, n, calendar, working)
+            notes.append(explain.interval(open_pause, adj, n, working, due, pushed))
+            due, paused, open_pause = pushed, paused + n, None
+    if open_pause is not None and open_pause.effective_date > as_of:
+        notes.append(explain.ignored(open_pause, "it takes effect later"))
+        open_pause = None
+    if open_pause is not None:
+        n = _length(open_pause.effective_date, as_of, calendar, working)
+        pushed = _push(due, n, calendar, working)
+        notes.append(explain.open_pause(open_pause, as_of, n, working, due, pushed))
+        due, paused = pushed, paused + n
+    return _Clock(start, raw, due, paused, open_pause, extended, tuple(notes))
+
+
+def _skipped(
+    deadline: DeadlineDef, clock: _Clock | None, calendar: WorkingDayCalendar
+) -> tuple[NonWorkingDay, ...]:
+    """The non-working days a working-day count stepped over (for the explanation).
+
+    An extension's date is set by a person, so then only the rule's own count is listed."""
+    if clock is None or deadline.unit is not DeadlineUnit.WORKING_DAYS:
+        return ()
+    return tuple(calendar.skipped_days(clock.start, clock.raw if clock.extended else clock.due))
+
+
+def _length(start: date, end: date, calendar: WorkingDayCalendar, working: bool) -> int:
+    days = calendar.working_days_between(start, end) if working else (end - start).days
+    return max(0, days)
+
+
+def _push(due: date, n: int, calendar: WorkingDayCalendar, working: bool) -> date:
+    return calendar.add_working_days(due, n) if working else due + timedelta(days=n)
+
+
+def _why_not_applicable(deadline: DeadlineDef, state: str, facts: Mapping[str, Any]) -> str | None:
+    if deadline.applies_if is not None:
+        guard = GUARDS[deadline.applies_if]
+        if not guard.check(facts):
+            return f"it applies only if {guard.description} ({guard.name}), which is not so"
+    if state not in deadline.applies_in:
+        return (
+            f"the case is in state {state!r}; it applies only in {', '.join(deadline.applies_in)}"
+        )
+    return None
+
+
+def _date_fact(facts: Mapping[str, Any], name: str) -> date | None:
+    value = facts.get(name)
+    return None if value is None else _check_date(value, f"fact {name!r}")
+
+
+def _check_date(value: object, what: str) -> date:
+    # A datetime is a date subclass but would count from the wrong day near midnight.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TypeError(f"{what} must be a datetime.date, got {value!r}")
+    return value

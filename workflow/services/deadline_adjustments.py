@@ -1,0 +1,88 @@
+"""Pausing, resuming or extending one deadline of a case, with a reason and who
+approved it. Recorded on the timeline like any change (the state stays)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from workflow.access.permissions import Perm
+from workflow.deadlines import Adjustment
+from workflow.errors import InvalidFacts, VersionMismatch
+from workflow.models import Case, Partnership
+from workflow.services import clock
+from workflow.services.access import require, visible_case
+from workflow.services.base import Context
+from workflow.services.engine import audit_ok, timeline_event
+
+EVENT_TYPE = "adjust_deadline"
+
+
+class AdjustDeadline(BaseModel):
+    """Pause (e.g. parallel proceedings), resume, or extend (a new due date) a deadline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    deadline: str = Field(min_length=1, max_length=64, description="The deadline's name.")
+    kind: Literal["pause", "resume", "extension"]
+    effective_date: date = Field(
+        description="Pause/resume: the day it takes effect. Extension: the new due date."
+    )
+    reason: str = Field(min_length=1, max_length=2_000)
+    approved_by: str = Field(
+        min_length=1, max_length=128, description="Who approved it (name and role)."
+    )
+
+
+def adjust_deadline(
+    session: Session,
+    ctx: Context,
+    case_id: uuid.UUID,
+    expected_version: int,
+    command: AdjustDeadline,
+) -> Case:
+    case = visible_case(session, ctx.principal, case_id, for_update=True)
+    require(ctx.principal, Perm.DEADLINE_ADJUST, case)
+    if case.version != expected_version:
+        raise VersionMismatch(
+            f"the case is at version {case.version}, not {expected_version}",
+            current_version=case.version,
+        )
+    rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
+    rule = next((d for d in rulebook.deadlines if d.name == command.deadline), None)
+    if rule is None:
+        names = ", ".join(d.name for d in rulebook.deadlines)
+        raise InvalidFacts(
+            f"no deadline {command.deadline!r} in {rulebook.id} "
+            f"v{rulebook.version}; one of: {names}",
+            "deadline",
+        )
+    if command.kind != "extension" and not rule.pausable:
+        raise InvalidFacts(f"deadline {rule.name!r} cannot be paused under this rulebook", "kind")
+    if command.kind != "extension" and command.effective_date > ctx.today:
+        raise InvalidFacts("a pause or resumption cannot be dated in the future", "effective_date")
+    case.version += 1
+    case.updated_at = ctx.now
+    clock.record_adjustment(
+        session,
+        ctx,
+        case,
+        Adjustment(
+            rule.name, command.kind, command.effective_date, command.reason, command.approved_by
+        ),
+    )
+    session.add(
+        timeline_event(
+            case, EVENT_TYPE, case.state, case.state, command.model_dump(mode="json"), ctx
+        )
+    )
+    partnership = session.get(Partnership, case.partnership_id)
+    assert partnership is not None
+    audit_ok(session, ctx, partnership.code, case, EVENT_TYPE)
+    session.flush()
+    clock.refresh(session, ctx, rulebook, case)
+    return case
