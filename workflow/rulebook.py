@@ -207,6 +207,25 @@ class RulebookRegistry:
             raise UnknownRulebook(f"no rulebook {label!r}; loaded: {', '.join(self.ids())}")
         return found
 
+    def in_force(self, on: date) -> Rulebook:
+        """The rulebook governing a case whose clock starts `on`: the default one if it
+        was in force then, else the in-force one that took effect most recently."""
+        latest = {rb.id: self.get(rb.id) for rb in self._by_key.values()}
+        candidates = [
+            rb
+            for rb in latest.values()
+            if (rb.effective_from is None or rb.effective_from <= on)
+            and (rb.effective_to is None or on <= rb.effective_to)
+        ]
+        if not candidates:
+            raise UnknownRulebook(
+                f"no rulebook was in force on {on}; name one of: {', '.join(self.ids())}"
+            )
+        default = latest.get(self.default_id)
+        if default in candidates:
+            return default
+        return max(candidates, key=lambda rb: rb.effective_from or date.min)
+
     def ids(self) -> list[str]:
         return sorted({k[0] for k in self._by_key})
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from api.deps import ServicesDep
 from api.errors import responses
 from api.schemas.rulebooks import RulebookList, RulebookOut, RulebookSummary
+from workflow.diagram import mermaid
 
 router = APIRouter(prefix="/api/v1", tags=["rulebooks"])
 
@@ -46,4 +48,18 @@ async def get_rulebook(
         states=list(rb.states),
         transitions=list(rb.transitions),
         deadlines=list(rb.deadlines),
+        effective_from=rb.effective_from,
+        effective_to=rb.effective_to,
+        mermaid=mermaid(rb),
     )
+
+
+@router.get(
+    "/rulebooks/{rulebook_id}/diagram", response_class=PlainTextResponse, responses=responses(404)
+)
+async def get_diagram(
+    rulebook_id: str, services: ServicesDep, version: Annotated[int | None, Query(ge=1)] = None
+) -> PlainTextResponse:
+    """The rulebook's state diagram as Mermaid text (paste into any Mermaid renderer)."""
+    rb = services.rulebooks.get(rulebook_id, version)
+    return PlainTextResponse(mermaid(rb), headers={"Cache-Control": "public, max-age=300"})

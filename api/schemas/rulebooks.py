@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date
+
+from pydantic import BaseModel, Field
 
 from workflow.rulebook import DeadlineDef, StateDef, TransitionDef
 
@@ -20,6 +22,9 @@ class RulebookOut(RulebookSummary):
     states: list[StateDef]
     transitions: list[TransitionDef]
     deadlines: list[DeadlineDef]
+    effective_from: date | None
+    effective_to: date | None
+    mermaid: str = Field(description="The state diagram (Mermaid), generated from the data.")
 
 
 class RulebookList(BaseModel):

@@ -114,3 +114,10 @@ def client(app: FastAPI, world: World) -> Iterator[TestClient]:
     headers = {"Authorization": f"Bearer {world.officer_token}"}
     with TestClient(app, headers=headers) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def raw(app: FastAPI) -> Iterator[TestClient]:
+    """A client with no credentials; pass headers per request."""
+    with TestClient(app) as test_client:
+        yield test_client

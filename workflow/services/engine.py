@@ -18,7 +18,7 @@ from workflow import machine
 from workflow.access.permissions import command as command_perm
 from workflow.audit import chain as audit
 from workflow.deadlines import Adjustment, AdjustmentKind
-from workflow.errors import Forbidden, VersionMismatch
+from workflow.errors import Forbidden, InvalidFacts, VersionMismatch
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent, Partnership
 from workflow.rulebook import Rulebook
@@ -72,7 +72,12 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     partnership = partnership_for_new_case(session, ctx.principal, command.partnership)
     if not ctx.principal.may(command_perm(command.trigger), partnership.id, None):
         raise Forbidden("your roles do not allow logging an incident")
-    rulebook = ctx.rulebooks.get(command.rulebook or ctx.rulebooks.default_id)
+    rulebook = (
+        ctx.rulebooks.get(command.rulebook)
+        if command.rulebook
+        else ctx.rulebooks.in_force(command.aware_date)
+    )
+    _check_in_force(rulebook, command)
     new_facts = command.facts()
     command.check_dates(new_facts, ctx.today)
     moved = machine.fire(rulebook, "start", new_facts, command.trigger)
@@ -97,6 +102,18 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     session.flush()
     clock.refresh(session, ctx, rulebook, case)
     return case
+
+
+def _check_in_force(rulebook: Rulebook, command: LogIncident) -> None:
+    """A historic case is entered under the regime in force when the authority became
+    aware; refuse a rulebook that was not in force then."""
+    start, end = rulebook.effective_from, rulebook.effective_to
+    if (start and command.aware_date < start) or (end and command.aware_date > end):
+        raise InvalidFacts(
+            f"rulebook {rulebook.id} was in force {start or '...'} to {end or 'now'}, "
+            f"not on aware_date {command.aware_date}",
+            "rulebook",
+        )
 
 
 def execute(
