@@ -30,7 +30,6 @@ class Perm(StrEnum):
     CASE_READ_PERSONAL = "case.read_personal"  # stage records, children, narrative, payloads
     DEADLINE_ADJUST = "deadline.adjust"  # pause, resume or extend a deadline
     AUDIT_VERIFY = "audit.verify"
-    MEMBERS_MANAGE = "members.manage"
 
 
 Scope = Literal["partnership", "assigned", "all"]
@@ -75,7 +74,7 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
     Role.VIEWER: ("partnership", frozenset(READ_SUMMARY)),
     Role.PARTNERSHIP_ADMIN: (
         "partnership",
-        frozenset([*READ_SUMMARY, Perm.AUDIT_VERIFY, Perm.MEMBERS_MANAGE]),
+        frozenset([*READ_SUMMARY, Perm.AUDIT_VERIFY]),
     ),
     Role.NATIONAL: ("all", frozenset(READ_SUMMARY)),
 }
@@ -90,3 +89,17 @@ def permissions_of(role: str) -> frozenset[str]:
 
 def scope_of(role: str) -> Scope:
     return TABLE[Role(role)][0]
+
+
+def markdown_table() -> str:
+    """The permission table as Markdown (docs/permissions.md is generated from this)."""
+    perms = [p.value for p in Perm] + [command(t) for t in (*INTAKE, *REVIEW_GROUP_COMMANDS)]
+    perms = list(dict.fromkeys(perms))
+    roles = list(Role)
+    lines = ["| permission | " + " | ".join(r.value for r in roles) + " |",
+             "|---|" + "---|" * len(roles),
+             "| *scope* | " + " | ".join(scope_of(r) for r in roles) + " |"]
+    for perm in perms:
+        marks = ["yes" if perm in permissions_of(r) else "" for r in roles]
+        lines.append(f"| `{perm}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"

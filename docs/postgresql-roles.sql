@@ -1,0 +1,40 @@
+-- Least-privilege roles for a PostgreSQL deployment of the case review engine.
+-- Run as a superuser once per database, after `casereview migrate` has created the
+-- schema as the OWNER role. The application then connects as casereview_app.
+--
+--   casereview_owner : owns the schema; used only by `casereview migrate`
+--   casereview_app   : the running application; cannot change or delete audit or
+--                      timeline rows, cannot alter the schema
+--
+-- Replace the passwords (or use your secret store / certificate authentication).
+
+CREATE ROLE casereview_owner LOGIN PASSWORD 'change-me-owner';
+CREATE ROLE casereview_app LOGIN PASSWORD 'change-me-app';
+-- (migrate as casereview_owner so that it owns every table, then:)
+
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO casereview_app;
+
+-- Ordinary tables: read and write.
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+    "case", case_deadline, case_assignment, partnership, app_user, membership, api_token,
+    audit_chain_head, idempotency_record
+TO casereview_app;
+
+-- Append-only tables: the application may add and read rows, never change or remove
+-- them (the triggers installed by the migrations refuse it too, even for the owner).
+GRANT SELECT, INSERT ON case_event, deadline_adjustment, audit_record TO casereview_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON case_event, deadline_adjustment, audit_record
+    FROM casereview_app;
+
+-- Identity columns of the append-only tables.
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO casereview_app;
+
+-- The application only reads the migration version (readiness check).
+GRANT SELECT ON alembic_version TO casereview_app;
+
+-- Production settings worth setting for the application role:
+ALTER ROLE casereview_app SET statement_timeout = '10s';
+ALTER ROLE casereview_app SET idle_in_transaction_session_timeout = '30s';
+ALTER ROLE casereview_app SET lock_timeout = '5s';
+-- synchronous_commit stays at its default (on): an acknowledged decision must survive a crash.

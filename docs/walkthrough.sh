@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One whole case, from a notifiable incident to closure, with curl.
+# Needs a running server (`make run`) and TOKEN set to the token `make run` printed.
+# Tested in CI against a live server (tests/e2e/test_walkthrough.py).
+set -euo pipefail
+API=${API:-http://127.0.0.1:8000/api/v1}
+AUTH="Authorization: Bearer ${TOKEN:?set TOKEN to your API token}"
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# 1. A local authority officer logs the incident (the criteria decide the path).
+CASE=$(curl -sf -X POST "$API/incidents" -H "$AUTH" -H 'Content-Type: application/json' -d '{
+  "incident_date": "2025-03-01", "aware_date": "2025-03-03",
+  "location": "Family home, Anytown",
+  "criteria": {"nature": "serious_harm", "abuse_or_neglect": "suspected", "child_age_years": 0},
+  "children": [{"pseudonym": "Child A", "age_years": 0, "sex": "female"}],
+  "case_outline": "Non-mobile infant presented at A&E with bruising."}')
+ID=$(echo "$CASE" | field '["id"]')
+VERSION=$(echo "$CASE" | field '["version"]')
+echo "case $ID: $(echo "$CASE" | field '["state"]')"
+
+# 2. Every later step is a command: POST /cases/{id}/<action> with If-Match: "<version>".
+step() {
+  local out
+  out=$(curl -sf -X POST "$API/cases/$ID/$1" -H "$AUTH" -H "If-Match: \"$VERSION\"" \
+        -H 'Content-Type: application/json' -d "$2")
+  VERSION=$(echo "$out" | field '["version"]')
+  echo "$1 -> $(echo "$out" | field '["state"]') (version $VERSION)"
+}
+
+step notification '{"notification_date": "2025-03-07", "partners_informed_date": "2025-03-07"}'
+step rapid-review '{"meeting_date": "2025-03-18", "sent_to_panel_date": "2025-03-20",
+  "agencies_present": ["Local authority", "Police", "ICB"],
+  "summary": "Facts gathered from all agencies.", "immediate_actions": "Sibling safety plan.",
+  "learning": "Bruising protocol not followed.", "parallel_processes": ["police_investigation"],
+  "recommended_decision": "local_review", "rationale": "Systemic learning likely."}'
+step decision '{"decision": "local_review", "decision_date": "2025-03-20",
+  "reasons": "Potential for systemic learning.", "signed_off_by": ["LA", "Police", "ICB"]}'
+step panel-response '{"response_date": "2025-04-01", "agrees_with_decision": true}'
+step reviewer '{"reviewer_name": "Jane Reviewer", "commissioned_date": "2025-04-10",
+  "independence_declared": true}'
+step terms-of-reference '{"agreed_date": "2025-04-24", "scope_start_date": "2024-01-01",
+  "scope_end_date": "2025-03-01", "key_lines_of_enquiry": ["Response to bruising"]}'
+step report '{"received_date": "2025-08-01", "recommendations": ["Refresh the bruising protocol"]}'
+step pre-publication '{"sent_date": "2025-08-05", "planned_publication_date": "2025-08-20"}'
+step publication '{"published_date": "2025-08-20", "url": "https://example.org/lcspr-child-a"}'
+step closure '{"closed_date": "2025-12-01", "reason": "Action plan signed off."}'
+
+# 3. The case, its deadlines and its timeline.
+curl -sf "$API/cases/$ID" -H "$AUTH" \
+  | field '["deadlines"]' | python3 -c "import ast,sys; [print(d['name'], d['state'], d['due_date'], d['on_time']) for d in ast.literal_eval(sys.stdin.read())]"
+curl -sf "$API/cases/$ID/timeline" -H "$AUTH" | field '["items"][-1]["to_state"]'
