@@ -30,12 +30,18 @@ def server(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
     """`casereview serve` on a free loopback port, on SQLite and on PostgreSQL."""
     env = {**os.environ, "CASEREVIEW_DATA_DIR": str(tmp_path), "CASEREVIEW_DATABASE_URL": db_url}
     subprocess.run([*CLI, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-    setup = subprocess.run([*CLI, "setup"], env=env, check=True, cwd=ROOT,
-                           capture_output=True, text=True)
+    setup = subprocess.run(
+        [*CLI, "setup"], env=env, check=True, cwd=ROOT, capture_output=True, text=True
+    )
     token = next(w for w in setup.stdout.split() if w.startswith("crt_"))
     port = _free_port()
-    proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -55,9 +61,14 @@ def server(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_readme_walkthrough_drives_a_case_to_closure(server: tuple[str, str]) -> None:
     base, token = server
-    result = subprocess.run(["bash", str(ROOT / "docs" / "walkthrough.sh")], cwd=ROOT,
-                            env={**os.environ, "API": f"{base}/api/v1", "TOKEN": token},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", str(ROOT / "docs" / "walkthrough.sh")],
+        cwd=ROOT,
+        env={**os.environ, "API": f"{base}/api/v1", "TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].endswith("notification_due")

@@ -13,13 +13,17 @@ SQL = Path(__file__).resolve().parents[2] / "docs" / "postgresql-roles.sql"
 
 
 @pytest.mark.postgres
-def test_app_role_cannot_update_or_delete_append_only_rows(pg_cluster: Any,
-                                                           pg_template: str) -> None:
+def test_app_role_cannot_update_or_delete_append_only_rows(
+    pg_cluster: Any, pg_template: str
+) -> None:
     suffix = uuid.uuid4().hex[:8]
     name = f"roles_{suffix}"
     pg_cluster.create_database(name, template=pg_template)
-    script = SQL.read_text().replace("casereview_owner", f"cr_owner_{suffix}").replace(
-        "casereview_app", f"cr_app_{suffix}")
+    script = (
+        SQL.read_text()
+        .replace("casereview_owner", f"cr_owner_{suffix}")
+        .replace("casereview_app", f"cr_app_{suffix}")
+    )
     try:
         with psycopg.connect(pg_cluster.conninfo(name), autocommit=True) as admin:
             admin.execute(script)  # type: ignore[arg-type]
@@ -33,9 +37,13 @@ def test_app_role_cannot_update_or_delete_append_only_rows(pg_cluster: Any,
                             client, outcome, detail, prev_hash, hash) VALUES ('x', 2, now(),
                             'a', 'b', 'c', 'ok', '{}', 'p', 'h')""")
             assert conn.execute("SELECT count(*) FROM audit_record").fetchone() == (2,)
-            for statement in ("UPDATE audit_record SET actor = 'z'", "DELETE FROM audit_record",
-                              "DELETE FROM case_event", "TRUNCATE audit_record",
-                              "ALTER TABLE audit_record DISABLE TRIGGER USER"):
+            for statement in (
+                "UPDATE audit_record SET actor = 'z'",
+                "DELETE FROM audit_record",
+                "DELETE FROM case_event",
+                "TRUNCATE audit_record",
+                "ALTER TABLE audit_record DISABLE TRIGGER USER",
+            ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(statement)  # type: ignore[arg-type]
             conn.execute("UPDATE case_deadline SET state = state")  # ordinary tables: allowed

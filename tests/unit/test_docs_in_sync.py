@@ -14,4 +14,5 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def test_permissions_doc_is_generated_from_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["permissions"]) == 0
     assert (DOCS / "permissions.md").read_text() == capsys.readouterr().out, (
-        "docs/permissions.md is stale: run `casereview permissions > docs/permissions.md`")
+        "docs/permissions.md is stale: run `casereview permissions > docs/permissions.md`"
+    )

@@ -96,9 +96,11 @@ def markdown_table() -> str:
     perms = [p.value for p in Perm] + [command(t) for t in (*INTAKE, *REVIEW_GROUP_COMMANDS)]
     perms = list(dict.fromkeys(perms))
     roles = list(Role)
-    lines = ["| permission | " + " | ".join(r.value for r in roles) + " |",
-             "|---|" + "---|" * len(roles),
-             "| *scope* | " + " | ".join(scope_of(r) for r in roles) + " |"]
+    lines = [
+        "| permission | " + " | ".join(r.value for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+        "| *scope* | " + " | ".join(scope_of(r) for r in roles) + " |",
+    ]
     for perm in perms:
         marks = ["yes" if perm in permissions_of(r) else "" for r in roles]
         lines.append(f"| `{perm}` | " + " | ".join(marks) + " |")
