@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
+from api.deps import Ctx, ExpectedVersion, Idempotency, Services, ServicesDep
 from api.errors import responses
 from api.schemas.cases import CaseOut
 from workflow.errors import InvalidFacts, UnknownRulebook
@@ -28,7 +28,7 @@ from workflow.services import (
 from workflow.services.base import Command, Context
 from workflow.services.deadline_adjustments import AdjustDeadline
 from workflow.services.engine import execute, open_case
-from workflow.services.idempotency import Outcome
+from workflow.services.idempotency import IdempotencyRequest, Outcome
 from workflow.services.queries import view_of
 from workflow.services.runner import run_command
 
@@ -73,6 +73,22 @@ def outcome_of(session: Session, ctx: Context, case: Case, status_code: int) -> 
     )
 
 
+async def run(
+    services: Services,
+    ctx: Context,
+    action: str,
+    case_id: uuid.UUID | None,
+    work: Callable[[Session], Outcome],
+    idem: IdempotencyRequest | None,
+    response: Response,
+) -> CaseOut:
+    """Run `work` as one audited, idempotent command and render its outcome."""
+    outcome, replayed = await services.call(
+        run_command, services.database, ctx, action=action, case_id=case_id, work=work, idem=idem
+    )
+    return send(outcome, replayed, response)
+
+
 def send(outcome: Outcome, replayed: bool, response: Response) -> CaseOut:
     response.status_code = outcome.status_code
     if outcome.etag:
@@ -105,10 +121,7 @@ async def log_incident(
             raise InvalidFacts(exc.detail, "rulebook") from None
         return outcome_of(session, ctx, case, 201)
 
-    outcome, replayed = await services.call(
-        run_command, services.database, ctx, action=body.trigger, case_id=None, work=work, idem=idem
-    )
-    return send(outcome, replayed, response)
+    return await run(services, ctx, body.trigger, None, work, idem, response)
 
 
 def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[CaseOut]]:
@@ -122,20 +135,10 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
         response: Response,
     ) -> CaseOut:
         def work(session: Session) -> Outcome:
-            return outcome_of(
-                session, ctx, execute(session, ctx, case_id, expected_version, body), 200
-            )
+            case = execute(session, ctx, case_id, expected_version, body)
+            return outcome_of(session, ctx, case, 200)
 
-        outcome, replayed = await services.call(
-            run_command,
-            services.database,
-            ctx,
-            action=command_cls.trigger,
-            case_id=case_id,
-            work=work,
-            idem=idem,
-        )
-        return send(outcome, replayed, response)
+        return await run(services, ctx, command_cls.trigger, case_id, work, idem, response)
 
     endpoint.__doc__ = command_cls.__doc__
     return endpoint
@@ -175,13 +178,4 @@ async def adjust_deadline(
         case = deadline_adjustments.adjust_deadline(session, ctx, case_id, expected_version, body)
         return outcome_of(session, ctx, case, 200)
 
-    outcome, replayed = await services.call(
-        run_command,
-        services.database,
-        ctx,
-        action=deadline_adjustments.EVENT_TYPE,
-        case_id=case_id,
-        work=work,
-        idem=idem,
-    )
-    return send(outcome, replayed, response)
+    return await run(services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem, response)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select, text
 
@@ -27,19 +25,13 @@ def records(database: Database, chain_name: str = "alpha") -> list[AuditRecord]:
     )
 
 
-@pytest.fixture
-def raw_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
-
-
 def test_commands_refusals_and_personal_reads_are_audited(
-    client: TestClient, raw_client: TestClient, world: World, database: Database
+    client: TestClient, raw: TestClient, world: World, database: Database
 ) -> None:
     case = drive(client, open_case(client), "record_notification")
     assert command(client, case, "publish_report").status_code == 409
     client.get(f"/api/v1/cases/{case['id']}")
-    raw_client.get(f"/api/v1/cases/{case['id']}", headers=world.auth("alpha", "viewer"))
+    raw.get(f"/api/v1/cases/{case['id']}", headers=world.auth("alpha", "viewer"))
     trail = [(r.actor, r.action, r.outcome) for r in records(database)]
     assert trail == [
         ("la.officer", "log_incident", "ok"),
@@ -54,12 +46,10 @@ def test_commands_refusals_and_personal_reads_are_audited(
 
 
 def test_probing_another_partnership_is_audited_in_its_chain(
-    client: TestClient, raw_client: TestClient, world: World, database: Database
+    client: TestClient, raw: TestClient, world: World, database: Database
 ) -> None:
     case = open_case(client)
-    response = command(
-        raw_client, case, "record_notification", headers=world.auth("beta", "notifier")
-    )
+    response = command(raw, case, "record_notification", headers=world.auth("beta", "notifier"))
     assert response.status_code == 404
     probe = records(database)[-1]
     assert (probe.actor, probe.outcome) == ("beta-notifier", "refused:CaseNotFound")
@@ -146,18 +136,18 @@ def test_audit_rows_cannot_be_changed_through_the_application(
 
 
 def test_verification_endpoint(
-    client: TestClient, raw_client: TestClient, world: World, database: Database
+    client: TestClient, raw: TestClient, world: World, database: Database
 ) -> None:
     _prepare_trail(client)
     admin = world.auth("alpha", "partnership_admin")
-    body = raw_client.get("/api/v1/audit/verification", headers=admin).json()
+    body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is True
     assert [(c["chain"], c["records"]) for c in body["chains"]] == [("alpha", 4)]
-    denied = raw_client.get("/api/v1/audit/verification", headers=world.auth("alpha", "viewer"))
+    denied = raw.get("/api/v1/audit/verification", headers=world.auth("alpha", "viewer"))
     assert denied.status_code == 403
     with database.engine.begin() as conn:
         _without_triggers(conn, database.engine.dialect.name)
         conn.execute(text(TAMPERING["edit"][0]))
-    body = raw_client.get("/api/v1/audit/verification", headers=admin).json()
+    body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is False
     assert body["chains"][0]["first_broken_seq"] == 2

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import open_case, timeline
 from tests.support.factories import BODIES, incident
 from tests.support.world import World
-
-
-@pytest.fixture
-def raw_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def test_replayed_incident_creates_one_case(client: TestClient) -> None:
@@ -52,10 +43,10 @@ def test_replayed_command_has_no_second_effect(client: TestClient) -> None:
     assert len(timeline(client, case)) == 2
 
 
-def test_keys_are_scoped_to_the_caller(raw_client: TestClient, world: World) -> None:
+def test_keys_are_scoped_to_the_caller(raw: TestClient, world: World) -> None:
     key = "shared-key-0001"
     for partnership in ("alpha", "beta"):
-        response = raw_client.post(
+        response = raw.post(
             "/api/v1/incidents",
             json=incident(),
             headers={**world.auth(partnership, "notifier"), "Idempotency-Key": key},

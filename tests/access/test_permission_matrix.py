@@ -9,10 +9,8 @@ and nothing changes: 404 = cannot see, 403 = may see but not do, 412 = allowed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.routes.commands import COMMAND_ROUTES
@@ -43,13 +41,7 @@ def cases(database: Database, rulebooks: RulebookRegistry, world: World) -> dict
     }
 
 
-@pytest.fixture
-def raw_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
-
-
-def test_matrix(raw_client: TestClient, world: World, cases: dict[str, uuid.UUID]) -> None:
+def test_matrix(raw: TestClient, world: World, cases: dict[str, uuid.UUID]) -> None:
     failures: list[str] = []
     checked = 0
     for partnership in PARTNERSHIPS:
@@ -60,7 +52,7 @@ def test_matrix(raw_client: TestClient, world: World, cases: dict[str, uuid.UUID
             for target, case_id in targets.items():
                 visible = target == "own" and role in SEES_OWN_CASES
                 for suffix in READS:
-                    got = raw_client.get(f"/api/v1/cases/{case_id}{suffix}", headers=headers)
+                    got = raw.get(f"/api/v1/cases/{case_id}{suffix}", headers=headers)
                     want = 200 if visible else 404
                     checked += 1
                     if got.status_code != want:
@@ -73,7 +65,7 @@ def test_matrix(raw_client: TestClient, world: World, cases: dict[str, uuid.UUID
                         if personal != (role in SEES_PERSONAL_DATA):
                             failures.append(f"{partnership}/{role}: personal data {personal}")
                 for segment, cls, _ in COMMAND_ROUTES:
-                    got = raw_client.post(
+                    got = raw.post(
                         f"/api/v1/cases/{case_id}/{segment}",
                         json=BODIES[cls.trigger],
                         headers={**headers, "If-Match": '"999"'},
@@ -94,31 +86,25 @@ def test_matrix(raw_client: TestClient, world: World, cases: dict[str, uuid.UUID
 
 
 def test_lists_show_only_own_partnership(
-    raw_client: TestClient, world: World, cases: dict[str, uuid.UUID]
+    raw: TestClient, world: World, cases: dict[str, uuid.UUID]
 ) -> None:
     for partnership in PARTNERSHIPS:
         for role in ROLES:
-            items = raw_client.get("/api/v1/cases", headers=world.auth(partnership, role)).json()
+            items = raw.get("/api/v1/cases", headers=world.auth(partnership, role)).json()
             ids = {i["id"] for i in items["items"]}
             want = {str(cases[partnership])} if role in SEES_OWN_CASES else set()
             assert ids == want, (partnership, role)
-    national = raw_client.get(
-        "/api/v1/cases", headers={"Authorization": f"Bearer {world.national_token}"}
-    )
+    national = raw.get("/api/v1/cases", headers={"Authorization": f"Bearer {world.national_token}"})
     assert {i["id"] for i in national.json()["items"]} == {str(c) for c in cases.values()}
 
 
-def test_only_notifiers_log_incidents_in_their_partnership(
-    raw_client: TestClient, world: World
-) -> None:
+def test_only_notifiers_log_incidents_in_their_partnership(raw: TestClient, world: World) -> None:
     body = {**BODIES_INCIDENT}
     for partnership in PARTNERSHIPS:
         for role in ROLES:
-            got = raw_client.post(
-                "/api/v1/incidents", json=body, headers=world.auth(partnership, role)
-            )
+            got = raw.post("/api/v1/incidents", json=body, headers=world.auth(partnership, role))
             assert got.status_code == (201 if role == "notifier" else 403), (partnership, role)
-        foreign = raw_client.post(
+        foreign = raw.post(
             "/api/v1/incidents",
             json={**body, "partnership": "zeta"},
             headers=world.auth(partnership, "notifier"),
@@ -128,17 +114,17 @@ def test_only_notifiers_log_incidents_in_their_partnership(
 
 
 def test_national_reads_everything_without_personal_data(
-    raw_client: TestClient, world: World, cases: dict[str, uuid.UUID]
+    raw: TestClient, world: World, cases: dict[str, uuid.UUID]
 ) -> None:
     headers = {"Authorization": f"Bearer {world.national_token}"}
     for case_id in cases.values():
-        got = raw_client.get(f"/api/v1/cases/{case_id}", headers=headers)
+        got = raw.get(f"/api/v1/cases/{case_id}", headers=headers)
         assert got.status_code == 200
         assert got.json()["records"] is None
         assert got.json()["allowed_actions"] == []
-        events = raw_client.get(f"/api/v1/cases/{case_id}/timeline", headers=headers).json()
+        events = raw.get(f"/api/v1/cases/{case_id}/timeline", headers=headers).json()
         assert all(e["payload"] is None for e in events["items"])
-        refused = raw_client.post(
+        refused = raw.post(
             f"/api/v1/cases/{case_id}/notification",
             json=BODIES["record_notification"],
             headers={**headers, "If-Match": '"1"'},

@@ -3,23 +3,13 @@ without personal-data rights never receive it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import command, drive, open_case
 from tests.support.world import World
 
 
-@pytest.fixture
-def raw_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
-
-
-def test_reviewer_assignment(client: TestClient, raw_client: TestClient, world: World) -> None:
+def test_reviewer_assignment(client: TestClient, raw: TestClient, world: World) -> None:
     other_case = open_case(client)
     case = drive(
         client,
@@ -32,21 +22,21 @@ def test_reviewer_assignment(client: TestClient, raw_client: TestClient, world: 
     case = drive(client, case, ("commission_reviewer", {"reviewer_username": "alpha-reviewer"}))
     reviewer = world.auth("alpha", "reviewer")
 
-    got = raw_client.get(f"/api/v1/cases/{case['id']}", headers=reviewer)
+    got = raw.get(f"/api/v1/cases/{case['id']}", headers=reviewer)
     assert got.status_code == 200
     assert got.json()["records"]["reviewer"]["reviewer_name"] == "Jane Reviewer"
     assert got.json()["allowed_actions"] == []  # terms of reference are the review group's
-    assert raw_client.get(f"/api/v1/cases/{other_case['id']}", headers=reviewer).status_code == 404
-    listed = raw_client.get("/api/v1/cases", headers=reviewer).json()["items"]
+    assert raw.get(f"/api/v1/cases/{other_case['id']}", headers=reviewer).status_code == 404
+    listed = raw.get("/api/v1/cases", headers=reviewer).json()["items"]
     assert [c["id"] for c in listed] == [case["id"]]
 
     case = drive(client, case, "agree_terms_of_reference")
-    report = command(raw_client, case, "receive_final_report", headers=reviewer)
+    report = command(raw, case, "receive_final_report", headers=reviewer)
     assert report.status_code == 200, report.text
     assert report.json()["state"] == "pre_publication"
-    events = raw_client.get(f"/api/v1/cases/{case['id']}/timeline", headers=reviewer).json()
+    events = raw.get(f"/api/v1/cases/{case['id']}/timeline", headers=reviewer).json()
     assert events["items"][-1]["actor"] == "alpha-reviewer"
-    refused = command(raw_client, report.json(), "send_report_to_panel", headers=reviewer)
+    refused = command(raw, report.json(), "send_report_to_panel", headers=reviewer)
     assert refused.status_code == 403
 
 
@@ -66,15 +56,15 @@ def test_commissioning_an_unknown_reviewer_account_is_422(client: TestClient) ->
 
 
 def test_viewer_gets_state_and_dates_but_no_personal_data(
-    client: TestClient, raw_client: TestClient, world: World
+    client: TestClient, raw: TestClient, world: World
 ) -> None:
     case = drive(client, open_case(client), "record_notification")
-    got = raw_client.get(f"/api/v1/cases/{case['id']}", headers=world.auth("alpha", "viewer"))
+    got = raw.get(f"/api/v1/cases/{case['id']}", headers=world.auth("alpha", "viewer"))
     body = got.json()
     assert (body["state"], body["facts"]["notification_date"]) == ("rapid_review", "2025-03-07")
     assert body["records"] is None
     assert "Child A" not in got.text
-    timeline = raw_client.get(
+    timeline = raw.get(
         f"/api/v1/cases/{case['id']}/timeline", headers=world.auth("alpha", "viewer")
     )
     assert [e["payload"] for e in timeline.json()["items"]] == [None, None]
@@ -83,16 +73,16 @@ def test_viewer_gets_state_and_dates_but_no_personal_data(
 
 
 def test_next_actions_show_only_what_the_caller_may_do(
-    client: TestClient, raw_client: TestClient, world: World
+    client: TestClient, raw: TestClient, world: World
 ) -> None:
     case = open_case(client)
     url = f"/api/v1/cases/{case['id']}/next-actions"
-    as_notifier = raw_client.get(url, headers=world.auth("alpha", "notifier")).json()
+    as_notifier = raw.get(url, headers=world.auth("alpha", "notifier")).json()
     assert [a["action"] for a in as_notifier["actions"]] == [
         "record_notification",
         "record_partners_informed",
     ]
-    as_group = raw_client.get(url, headers=world.auth("alpha", "review_group")).json()
+    as_group = raw.get(url, headers=world.auth("alpha", "review_group")).json()
     assert [a["action"] for a in as_group["actions"]] == ["record_partners_informed"]
-    as_viewer = raw_client.get(url, headers=world.auth("alpha", "viewer")).json()
+    as_viewer = raw.get(url, headers=world.auth("alpha", "viewer")).json()
     assert as_viewer["actions"] == []

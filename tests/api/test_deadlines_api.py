@@ -16,6 +16,7 @@ from api.main import create_app
 from config.settings import RULEBOOK_DIR, Settings
 from tests.api.helpers import command, drive, open_case
 from tests.support.db_plugin import Clock
+from tests.support.factories import LCSPR_PATH
 from tests.support.world import World
 
 
@@ -75,15 +76,7 @@ def test_list_filters_overdue_and_due_soon(client: TestClient, clock: Clock) -> 
     assert ids(deadline="panel_notification") == {late["id"], soon["id"]}
 
 
-LCSPR_TO_REPORT = [
-    "record_notification",
-    "complete_rapid_review",
-    "record_decision",
-    "record_panel_response",
-    "commission_reviewer",
-    "agree_terms_of_reference",
-    "receive_final_report",
-]
+LCSPR_TO_REPORT = LCSPR_PATH[:7]
 
 
 def test_deferral_pauses_the_lcspr_deadline_and_resumption_restarts_it(

@@ -5,17 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import command, drive, open_case, timeline
+from tests.support.factories import LCSPR_PATH
 
-LCSPR = [
-    "record_notification",
-    "complete_rapid_review",
-    "record_decision",
-    "record_panel_response",
-    "commission_reviewer",
-    "agree_terms_of_reference",
-    "receive_final_report",
-    "send_report_to_panel",
-]
+LCSPR = LCSPR_PATH[:8]  # up to the report sent to the Panel
 
 
 def test_lcspr_published_then_closed(client: TestClient) -> None:
