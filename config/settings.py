@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         "working days of its due date (green before, red when overdue or met late).",
     )
     default_rulebook: str = "england-2023"
+    documents_dir: Path | None = Field(
+        default=None, description="Where uploaded documents are stored; default data_dir/documents."
+    )
+    max_upload_bytes: int = Field(
+        default=25_000_000, ge=1_000, description="Largest accepted document upload."
+    )
+    themes_file: Path = Field(
+        default=Path(__file__).resolve().parent / "themes.yaml",
+        description="The learning-theme taxonomy (partnerships may add their own).",
+    )
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -64,6 +74,10 @@ class Settings(BaseSettings):
     structured_logs: bool = Field(
         default=False, description="JSON logs on stderr (`casereview serve` turns them on)."
     )
+
+    @property
+    def effective_documents_dir(self) -> Path:
+        return self.documents_dir or self.data_dir / "documents"
 
     @property
     def effective_database_url(self) -> str:

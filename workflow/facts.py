@@ -25,6 +25,12 @@ DATE_FACTS: tuple[str, ...] = (
     "deferred_date",
     "deferral_review_by_date",
     "closed_date",
+    "family_informed_date",
+    "family_invited_date",
+    "family_contributed_date",
+    "family_declined_date",
+    "family_told_before_publication_date",
+    "practitioner_event_date",
 )
 
 # Flags and choices that guards read.
@@ -38,6 +44,8 @@ OTHER_FACTS: tuple[str, ...] = (
     "publication_status",
     "close_reason",
     "open_actions",
+    "carried_by_thematic",
+    "kind",
 )
 
 ALL_FACTS: tuple[str, ...] = DATE_FACTS + OTHER_FACTS

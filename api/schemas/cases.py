@@ -39,6 +39,12 @@ class CaseFacts(BaseModel):
     deferred_date: date | None
     deferral_review_by_date: date | None
     closed_date: date | None
+    family_informed_date: date | None
+    family_invited_date: date | None
+    family_contributed_date: date | None
+    family_declined_date: date | None
+    family_told_before_publication_date: date | None
+    practitioner_event_date: date | None
     notifiable: bool
     meets_review_criteria: bool
     decision: str | None
@@ -48,6 +54,8 @@ class CaseFacts(BaseModel):
     publication_status: str | None
     close_reason: str | None
     open_actions: int
+    carried_by_thematic: bool
+    kind: str = Field(description="incident, or thematic (a review covering several cases)")
 
 
 class CaseSummary(BaseModel):

@@ -29,6 +29,12 @@ class Perm(StrEnum):
     CASE_READ = "case.read"  # state, stage, dates, version: no personal data
     CASE_READ_PERSONAL = "case.read_personal"  # stage records, children, narrative, payloads
     DEADLINE_ADJUST = "deadline.adjust"  # pause, resume or extend a deadline
+    ACTION_PLAN_MANAGE = "action_plan.manage"  # add actions, sign off, close unachieved
+    ACTION_UPDATE = "action.update"  # record progress on an action (owners: their own)
+    DOCUMENT_UPLOAD = "document.upload"
+    DOCUMENT_READ = "document.read"  # redacted documents
+    DOCUMENT_READ_UNREDACTED = "document.read_unredacted"
+    THEME_TAG = "theme.tag"  # tag cases, recommendations and actions with themes
     AUDIT_VERIFY = "audit.verify"
 
 
@@ -50,8 +56,14 @@ REVIEW_GROUP_COMMANDS = (
     "decide_not_to_publish",
     "close_case",
 )
-READ_ALL = (Perm.CASE_LIST, Perm.CASE_READ, Perm.CASE_READ_PERSONAL)
-READ_SUMMARY = (Perm.CASE_LIST, Perm.CASE_READ)
+READ_ALL = (
+    Perm.CASE_LIST,
+    Perm.CASE_READ,
+    Perm.CASE_READ_PERSONAL,
+    Perm.DOCUMENT_READ,
+    Perm.DOCUMENT_READ_UNREDACTED,
+)
+READ_SUMMARY = (Perm.CASE_LIST, Perm.CASE_READ, Perm.DOCUMENT_READ)
 
 
 def command(trigger: str) -> str:
@@ -61,16 +73,38 @@ def command(trigger: str) -> str:
 
 # role -> (scope, permissions). Least privilege: only what the role's work needs.
 TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
-    Role.NOTIFIER: ("partnership", frozenset([*READ_ALL, *map(command, INTAKE)])),
+    Role.NOTIFIER: (
+        "partnership",
+        frozenset([*READ_ALL, Perm.DOCUMENT_UPLOAD, *map(command, INTAKE)]),
+    ),
     Role.REVIEW_GROUP: (
         "partnership",
-        frozenset([*READ_ALL, Perm.DEADLINE_ADJUST, *map(command, REVIEW_GROUP_COMMANDS)]),
+        frozenset(
+            [
+                *READ_ALL,
+                Perm.DEADLINE_ADJUST,
+                Perm.ACTION_PLAN_MANAGE,
+                Perm.ACTION_UPDATE,
+                Perm.DOCUMENT_UPLOAD,
+                Perm.THEME_TAG,
+                *map(command, REVIEW_GROUP_COMMANDS),
+            ]
+        ),
     ),
     Role.REVIEWER: (
         "assigned",
-        frozenset([Perm.CASE_READ, Perm.CASE_READ_PERSONAL, command("receive_final_report")]),
+        frozenset(
+            [
+                Perm.CASE_READ,
+                Perm.CASE_READ_PERSONAL,
+                Perm.DOCUMENT_READ,
+                Perm.DOCUMENT_READ_UNREDACTED,
+                Perm.DOCUMENT_UPLOAD,
+                command("receive_final_report"),
+            ]
+        ),
     ),
-    Role.ACTION_OWNER: ("partnership", frozenset(READ_SUMMARY)),
+    Role.ACTION_OWNER: ("partnership", frozenset([*READ_SUMMARY, Perm.ACTION_UPDATE])),
     Role.VIEWER: ("partnership", frozenset(READ_SUMMARY)),
     Role.PARTNERSHIP_ADMIN: (
         "partnership",

@@ -11,9 +11,20 @@ from workflow.models.case import (
     CaseEvent,
     DeadlineAdjustment,
 )
+from workflow.models.plan import (
+    Action,
+    ActionUpdate,
+    CaseLink,
+    Document,
+    DocumentVersion,
+    Recommendation,
+    ThemeTag,
+)
 
 __all__ = [
     "APPEND_ONLY_TABLES",
+    "Action",
+    "ActionUpdate",
     "ApiToken",
     "AuditChainHead",
     "AuditRecord",
@@ -22,10 +33,15 @@ __all__ = [
     "CaseAssignment",
     "CaseDeadline",
     "CaseEvent",
+    "CaseLink",
     "DeadlineAdjustment",
+    "Document",
+    "DocumentVersion",
     "IdempotencyRecord",
     "Membership",
     "Partnership",
+    "Recommendation",
+    "ThemeTag",
     "UTCDateTime",
     "User",
 ]

@@ -29,6 +29,8 @@ class Case(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     partnership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partnership.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="incident")  # incident | thematic
+    title: Mapped[str | None] = mapped_column(String(200))  # thematic reviews
     local_reference: Mapped[str | None] = mapped_column(String(64))
     rulebook_id: Mapped[str] = mapped_column(String(64))
     rulebook_version: Mapped[int] = mapped_column(Integer)
@@ -58,6 +60,12 @@ class Case(Base):
     deferred_date: Mapped[date | None] = mapped_column(Date)
     deferral_review_by_date: Mapped[date | None] = mapped_column(Date)
     closed_date: Mapped[date | None] = mapped_column(Date)
+    family_informed_date: Mapped[date | None] = mapped_column(Date)
+    family_invited_date: Mapped[date | None] = mapped_column(Date)
+    family_contributed_date: Mapped[date | None] = mapped_column(Date)
+    family_declined_date: Mapped[date | None] = mapped_column(Date)
+    family_told_before_publication_date: Mapped[date | None] = mapped_column(Date)
+    practitioner_event_date: Mapped[date | None] = mapped_column(Date)
     # ... and the flags and choices guards read.
     notifiable: Mapped[bool] = mapped_column(Boolean)
     meets_review_criteria: Mapped[bool] = mapped_column(Boolean)
@@ -68,6 +76,7 @@ class Case(Base):
     publication_status: Mapped[str | None] = mapped_column(String(48))
     close_reason: Mapped[str | None] = mapped_column(Text)
     open_actions: Mapped[int] = mapped_column(Integer, default=0)
+    carried_by_thematic: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # The latest record of each stage (incident, rapid_review, decision, ...),
     # as accepted by its command; every earlier version is on the timeline.
@@ -153,7 +162,13 @@ class CaseAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-APPEND_ONLY_TABLES = ("case_event", "deadline_adjustment", "audit_record")
+APPEND_ONLY_TABLES = (
+    "case_event",
+    "deadline_adjustment",
+    "audit_record",
+    "action_update",
+    "document_version",
+)
 
 
 @event.listens_for(Session, "before_flush")
