@@ -7,13 +7,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from api import cli_accounts
 from config.settings import get_settings
 from workflow import migrate
 from workflow.access.permissions import markdown_table
+from workflow.calendars import CalendarBook
 from workflow.errors import DomainError, RulebookInvalid
-from workflow.runtime import load_rulebooks
+from workflow.runtime import load_rulebooks, open_database
+from workflow.services.maintenance import refresh_deadlines, unknown_calendar_partnerships
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -32,8 +35,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
     os.environ.setdefault("CASEREVIEW_STRUCTURED_LOGS", "true")  # inherited by every worker
+    get_settings.cache_clear()  # read the settings again, with that set
+    load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -54,6 +58,27 @@ def _cmd_check_rulebooks(_args: argparse.Namespace) -> int:
             f"{rb.id} v{rb.version}: {len(rb.states)} states, {len(rb.transitions)} "
             f"transitions, {len(rb.deadlines)} deadlines - ok"
         )
+    return 0
+
+
+def _cmd_refresh_deadlines(_args: argparse.Namespace) -> int:
+    settings = get_settings()
+    db = open_database(settings)
+
+    def show(done: int, total: int) -> None:
+        print(f"\rrefreshed {done}/{total} cases", end="", file=sys.stderr, flush=True)
+
+    count = refresh_deadlines(
+        db,
+        load_rulebooks(settings),
+        CalendarBook.load(settings.calendar_file),
+        datetime.now(UTC),
+        progress=show,
+    )
+    print(f"\nstored deadlines recomputed for {count} cases")
+    for code in unknown_calendar_partnerships(db, CalendarBook.load(settings.calendar_file)):
+        print(f"warning: config/calendar.yaml names unknown partnership {code!r}", file=sys.stderr)
+    db.dispose()
     return 0
 
 
@@ -96,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("check-rulebooks", help="load and validate every rulebook")
     p.set_defaults(func=_cmd_check_rulebooks)
+    deadlines = sub.add_parser("deadlines", help="the statutory clock").add_subparsers(
+        dest="action", required=True
+    )
+    deadlines.add_parser(
+        "refresh", help="recompute every case's stored deadlines (after a calendar change)"
+    ).set_defaults(func=_cmd_refresh_deadlines)
     sub.add_parser("permissions", help="print the permission table (Markdown)").set_defaults(
         func=_cmd_permissions
     )

@@ -42,7 +42,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
         user = accounts.create_user(s, args.admin, "Administrator", now, system_admin=True)
         for role in FIRST_ADMIN_ROLES:
             accounts.grant_role(s, user, partnership, role)
-        return accounts.create_token(s, user, "set-up", now), user.username
+        token = accounts.create_token(s, user, "set-up", now, timedelta(days=args.expires_days))
+        return token, user.username
 
     result = db.write(run)
     db.dispose()
@@ -104,6 +105,30 @@ def cmd_user_grant(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    had = db.write(
+        lambda s: accounts.revoke_role(
+            s,
+            accounts.get_user(s, args.username),
+            accounts.get_partnership(s, args.partnership),
+            args.role,
+        )
+    )
+    print(
+        f"{args.username!r} {'no longer' if had else 'was not'} {args.role} in {args.partnership!r}"
+    )
+    return 0
+
+
+def cmd_user_active(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    active = args.action == "enable"
+    db.write(lambda s: accounts.set_active(s, accounts.get_user(s, args.username), active))
+    print(f"user {args.username!r} {'enabled' if active else 'disabled'}")
+    return 0
+
+
 def cmd_user_list(_args: argparse.Namespace) -> int:
     db = open_database(get_settings())
     rows = db.read(
@@ -153,7 +178,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    reports = db.read(lambda s: chain.verify_all(s, only=args.chain or None))
+    reports = db.read_snapshot(lambda s: chain.verify_all(s, only=args.chain or None))
     for r in reports:
         where = "" if r.ok else f": first broken link at seq {r.first_broken_seq} - {r.problem}"
         print(f"{r.chain:20} {r.records:8} records  {'ok' if r.ok else 'BROKEN'}{where}")
@@ -166,6 +191,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--partnership", default="demo")
     p.add_argument("--partnership-name", default="Demo safeguarding partnership")
     p.add_argument("--if-needed", action="store_true", help="skip when users already exist")
+    p.add_argument("--expires-days", type=int, default=90, help="lifetime of the printed token")
     p.set_defaults(func=cmd_setup)
 
     part = sub.add_parser("partnerships", help="manage partnerships").add_subparsers(
@@ -197,6 +223,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--partnership", required=True)
     p.add_argument("--role", required=True, choices=ALL_ROLES)
     p.set_defaults(func=cmd_user_grant)
+    p = users.add_parser("revoke", help="remove one role")
+    p.add_argument("username")
+    p.add_argument("--partnership", required=True)
+    p.add_argument("--role", required=True, choices=ALL_ROLES)
+    p.set_defaults(func=cmd_user_revoke)
+    for verb in ("disable", "enable"):
+        p = users.add_parser(verb, help=f"{verb} a user (all their tokens)")
+        p.add_argument("username")
+        p.set_defaults(func=cmd_user_active)
     users.add_parser("list").set_defaults(func=cmd_user_list)
 
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(

@@ -21,14 +21,16 @@ from starlette.concurrency import run_in_threadpool
 
 from api.observability import principal_id_var
 from workflow.access import accounts
-from workflow.access.oidc import InvalidToken, OidcVerifier, looks_like_jwt
+from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
 from workflow.calendars import CalendarBook
 from workflow.database import Database
-from workflow.errors import NotAuthenticated, PreconditionRequired
+from workflow.documents.storage import Storage
+from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
 from workflow.rulebook import RulebookRegistry
 from workflow.services.base import Context
 from workflow.services.idempotency import IdempotencyRequest
+from workflow.themes import Taxonomy
 
 T = TypeVar("T")
 _ETAG = re.compile(r'^\s*"(\d{1,9})"\s*$|^\s*(\d{1,9})\s*$')
@@ -44,6 +46,8 @@ class Services:
     calendars: CalendarBook = field(default_factory=CalendarBook)
     oidc: OidcVerifier | None = None
     rag_amber_working_days: int = 3
+    taxonomy: Taxonomy = field(default_factory=Taxonomy)
+    storage: Storage | None = None  # document content (api/main.py: LocalDiskStorage)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -82,6 +86,8 @@ async def get_principal(
         oidc = services.oidc
         try:
             subject = oidc.subject(oidc.verify(raw, now=now))
+        except KeySetUnavailable:
+            raise SignOnUnavailable("the sign-on keys cannot be fetched; try again") from None
         except InvalidToken as exc:
             raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
         principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))

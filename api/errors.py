@@ -7,6 +7,7 @@ it is logged with the request id, and the client gets a generic 500 problem.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from workflow.errors import (
     CaseNotFound,
     CommandNotAllowed,
     Conflict,
+    DocumentNotFound,
+    DocumentTooLarge,
     DomainError,
     Forbidden,
     GuardRefused,
@@ -28,7 +31,9 @@ from workflow.errors import (
     InvalidFacts,
     NotAuthenticated,
     PreconditionRequired,
+    SignOnUnavailable,
     UnknownRulebook,
+    UnsupportedDocument,
     VersionMismatch,
 )
 from workflow.repository import InvalidCursor
@@ -52,6 +57,12 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
     InvalidFacts: (422, "validation-error", "The request is not valid"),
     InvalidCursor: (400, "bad-cursor", "Bad pagination cursor"),
     DatabaseUnavailable: (503, "unavailable", "Service temporarily unavailable"),
+    SignOnUnavailable: (503, "unavailable", "Service temporarily unavailable"),
+    DocumentNotFound: (404, "not-found", "Not found"),
+    # Content is checked by its bytes (RFC 9110 15.5.16 allows 415 "as a result of
+    # inspecting the data directly"); both name the field in `errors`.
+    UnsupportedDocument: (415, "unsupported-document", "The file is not an allowed type"),
+    DocumentTooLarge: (413, "document-too-large", "The file is too large"),
 }
 
 
@@ -118,7 +129,7 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["ETag"] = f'"{exc.current_version}"'
     if isinstance(exc, InvalidFacts):
         extra = {"errors": [{"field": exc.field, "message": exc.detail}]}
-    if isinstance(exc, DatabaseUnavailable):
+    if isinstance(exc, DatabaseUnavailable | SignOnUnavailable):
         headers["Retry-After"] = "2"
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="casereview"'
@@ -141,6 +152,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         msg = str(e.get("msg", "invalid"))
         if e.get("type") == "extra_forbidden":
             msg = "unknown field"
+        if e.get("type") == "json_invalid":
+            errors.append({"field": "body", "message": f"not valid JSON: {msg}"})
+            continue
         errors.append({"field": _field_name(e.get("loc", ())), "message": msg})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem_response(
@@ -164,7 +178,12 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The exception's message can quote the data that caused it (a database error
+    # echoes values): log its type and where it happened, never its text.
+    frames = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
+    log.error(
+        "unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames
+    )
     return problem_response(
         request,
         500,
@@ -189,6 +208,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Not allowed in the current state",
         412: "Stale If-Match version",
         413: "Body too large",
+        415: "Content not an allowed type",
         422: "Validation error (names the field)",
         428: "If-Match missing",
         500: "Internal error",

@@ -13,15 +13,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
+from api import errors, openapi
 from api.deps import Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
-from api.routes import admin, cases, commands, health, rulebooks
+from api.routes import action_plan, admin, cases, commands, documents, health, learning, rulebooks
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
 from workflow.calendars import CalendarBook
+from workflow.database import Database
+from workflow.documents.storage import LocalDiskStorage
+from workflow.errors import DomainError
 from workflow.runtime import load_rulebooks, open_database
+from workflow.services.maintenance import unknown_calendar_partnerships
+from workflow.themes import Taxonomy
 
 log = logging.getLogger("api")
 
@@ -39,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     oidc = oidc_verifier(settings)
     calendars = CalendarBook.load(settings.calendar_file)
+    taxonomy = Taxonomy.load(settings.themes_file)  # an invalid file stops start-up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,11 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = open_database(settings)
         app.state.services = Services(
             database=database,
+            storage=LocalDiskStorage(settings.effective_documents_dir),
             rulebooks=registry,
             calendars=calendars,
             oidc=oidc,
             rag_amber_working_days=settings.rag_amber_working_days,
+            taxonomy=taxonomy,
         )
+        _warn_about_calendar(database, calendars)
         try:
             yield
         finally:
@@ -67,13 +76,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     errors.install(app)
-    for module in (health, commands, cases, rulebooks, admin):
+    openapi.install(app)
+    for module in (health, commands, cases, rulebooks, admin, action_plan, learning, documents):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT"],
             expose_headers=["ETag", "Location"],
             allow_headers=[
                 "Authorization",
@@ -83,10 +93,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotency-Key",
             ],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.state.max_upload_bytes = settings.max_upload_bytes
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=[
+            (documents.UPLOAD_PATHS, settings.max_upload_bytes + documents.MULTIPART_OVERHEAD)
+        ],
+    )
     app.add_middleware(HeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+def _warn_about_calendar(database: Database, calendars: CalendarBook) -> None:
+    """A misspelt partnership code in config/calendar.yaml would silently do nothing."""
+    try:
+        unknown = unknown_calendar_partnerships(database, calendars)
+    except DomainError:  # database not reachable yet: /readyz will say so
+        return
+    if unknown:
+        log.warning(
+            "config/calendar.yaml names partnerships that do not exist: %s", ", ".join(unknown)
+        )
 
 
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:

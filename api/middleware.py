@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,35 +45,58 @@ class HeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413 problem+json before they are read whole."""
+    """Refuses bodies over `max_bytes` with 413 problem+json before they are read whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A path matching one of `overrides` (pattern, limit) has that limit instead (the
+    document uploads). A body found too large while the app reads it also gets the
+    413, not whatever the app answers to its interrupted read (FastAPI: a 400)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = tuple(overrides)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((n for p, n in self.overrides if p.match(path)), self.max_bytes)
         declared = _header(scope, b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(scope, send, self.max_bytes)
+        if declared and declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, send, limit)
             return
-        received = 0
+        received, tripped, started = 0, False, False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tripped
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
+                    tripped = True
                     raise _BodyTooLarge
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if tripped and not started:
+                return  # the app's answer to the interrupted read; the 413 follows
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await _too_large(scope, send, self.max_bytes)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not tripped:
+                raise  # a failure of its own, not of the interrupted read
+        if tripped and not started:
+            await _too_large(scope, send, limit)
 
 
 class _BodyTooLarge(Exception):

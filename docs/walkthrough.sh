@@ -24,7 +24,7 @@ step() {
   out=$(curl -sf -X POST "$API/cases/$ID/$1" -H "$AUTH" -H "If-Match: \"$VERSION\"" \
         -H 'Content-Type: application/json' -d "$2")
   VERSION=$(echo "$out" | field '["version"]')
-  echo "$1 -> $(echo "$out" | field '["state"]') (version $VERSION)"
+  echo "$1 -> $(echo "$out" | field '.get("state", "action plan updated")') (version $VERSION)"
 }
 
 step notification '{"notification_date": "2025-03-07", "partners_informed_date": "2025-03-07"}'
@@ -43,9 +43,18 @@ step terms-of-reference '{"agreed_date": "2025-04-24", "scope_start_date": "2024
 step report '{"received_date": "2025-08-01", "recommendations": ["Refresh the bruising protocol"]}'
 step pre-publication '{"sent_date": "2025-08-05", "planned_publication_date": "2025-08-20"}'
 step publication '{"published_date": "2025-08-20", "url": "https://example.org/lcspr-child-a"}'
+
+# 3. Action-plan monitoring: each recommendation gets an action owned by an agency;
+#    the owner reports progress, the review group signs it off, then the case closes.
+step actions '{"recommendation_number": 1, "description": "Re-issue the bruising protocol",
+  "agency": "health_icb", "owner": "Designated nurse", "due_date": "2025-10-31"}'
+ACTION=$(curl -sf "$API/cases/$ID/actions" -H "$AUTH" | field '["actions"][0]["id"]')
+step "actions/$ACTION/progress" '{"status": "completed_awaiting_evidence",
+  "note": "Protocol re-issued; audit of 20 records attached."}'
+step "actions/$ACTION/sign-off" '{"note": "Evidence seen by the case review sub-group."}'
 step closure '{"closed_date": "2025-12-01", "reason": "Action plan signed off."}'
 
-# 3. The case, its deadlines and its timeline.
+# 4. The case, its deadlines and its timeline.
 curl -sf "$API/cases/$ID" -H "$AUTH" \
   | field '["deadlines"]' | python3 -c "import ast,sys; [print(d['name'], d['state'], d['due_date'], d['on_time']) for d in ast.literal_eval(sys.stdin.read())]"
 curl -sf "$API/cases/$ID/timeline" -H "$AUTH" | field '["items"][-1]["to_state"]'

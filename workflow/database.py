@@ -48,6 +48,7 @@ def make_engine(
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
+            hide_parameters=True,  # values are personal data: keep them out of errors and logs
             connect_args={"check_same_thread": False},
         )
         _configure_sqlite(engine, busy_timeout_ms)
@@ -57,6 +58,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
+        hide_parameters=True,
         pool_pre_ping=True,
         isolation_level="READ COMMITTED",
     )
@@ -118,6 +120,17 @@ class Database:
         """Run `fn` in a read-only transaction (rolled back at the end)."""
         try:
             with self.sessions() as session:
+                return fn(session)
+        except DBAPIError as exc:
+            raise self._translate(exc) from exc
+
+    def read_snapshot(self, fn: Callable[[Session], T]) -> T:
+        """Like `read`, but every statement sees one snapshot (REPEATABLE READ on
+        PostgreSQL; a SQLite read transaction already does)."""
+        try:
+            with self.sessions() as session:
+                if not self.is_sqlite:
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 return fn(session)
         except DBAPIError as exc:
             raise self._translate(exc) from exc

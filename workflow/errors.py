@@ -81,3 +81,19 @@ class Conflict(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     """An Idempotency-Key was replayed with a different request."""
+
+
+class DocumentNotFound(DomainError):
+    """No such document (or version) on the case, or one the caller may not see."""
+
+
+class UnsupportedDocument(InvalidFacts):
+    """An upload whose content is not an allowed type, or does not match its filename."""
+
+
+class DocumentTooLarge(InvalidFacts):
+    """An upload over the configured size limit."""
+
+
+class SignOnUnavailable(DomainError):
+    """The single sign-on keys could not be fetched; try again shortly."""

@@ -44,6 +44,7 @@ OTHER_FACTS: tuple[str, ...] = (
     "publication_status",
     "close_reason",
     "open_actions",
+    "unactioned_recommendations",
     "carried_by_thematic",
     "kind",
 )

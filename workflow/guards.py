@@ -61,8 +61,27 @@ GUARDS: dict[str, Guard] = {
         ),
         Guard(
             "action_plan_complete",
-            "every action is signed off or closed with a recorded reason",
-            lambda f: int(f.get("open_actions") or 0) == 0,
+            "every recommendation has an action and every action is signed off or closed "
+            "with a recorded reason",
+            lambda f: (
+                int(f.get("open_actions") or 0) == 0
+                and int(f.get("unactioned_recommendations") or 0) == 0
+            ),
+        ),
+        Guard(
+            "is_thematic_review",
+            "the case is a thematic review",
+            lambda f: f.get("kind") == "thematic",
+        ),
+        Guard(
+            "learning_carried_by_thematic",
+            "a thematic review carries this case's learning",
+            lambda f: bool(f.get("carried_by_thematic")),
+        ),
+        Guard(
+            "report_published",
+            "the report was published",
+            lambda f: f.get("published_date") is not None,
         ),
     )
 }

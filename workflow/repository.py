@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -49,8 +49,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, ident = raw.split("|", 1)
-        return datetime.fromisoformat(when), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError):
+        instant = datetime.fromisoformat(when)
+        if instant.tzinfo is None:
+            raise ValueError("naive")
+        return instant.astimezone(UTC), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise InvalidCursor("the cursor is not valid; start again without one") from None
 
 
@@ -115,3 +118,23 @@ def list_cases(
 def timeline(session: Session, case_id: uuid.UUID) -> list[CaseEvent]:
     stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.sequence)
     return list(session.execute(stmt).scalars())
+
+
+def next_deadlines(
+    session: Session, case_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, date]]:
+    """For each case, its earliest pending deadline (name, due date), in one query."""
+    rows = session.execute(
+        select(CaseDeadline.case_id, CaseDeadline.name, CaseDeadline.due_date)
+        .where(
+            CaseDeadline.case_id.in_(list(case_ids)),
+            CaseDeadline.state == "pending",
+            CaseDeadline.due_date.is_not(None),
+        )
+        .order_by(CaseDeadline.case_id, CaseDeadline.due_date, CaseDeadline.name)
+    )
+    out: dict[uuid.UUID, tuple[str, date]] = {}
+    for case_id, name, due in rows:
+        if due is not None:
+            out.setdefault(case_id, (name, due))
+    return out

@@ -139,7 +139,9 @@ def validate(
         if t.trigger not in triggers:
             problems.append(f"{where}: no command in the code fires this trigger")
         problems += [
-            f"{where} leaves final state {s!r}" for s in t.source if s in rulebook.final_states
+            f"{where} leaves final state {s!r}"
+            for s in t.source
+            if s in rulebook.final_states and t.dest is not None  # recording facts is fine
         ]
     if not any(START in t.source for t in rulebook.transitions):
         problems.append(f"no transition leaves {START!r}: a case could never be opened")
@@ -225,6 +227,15 @@ class RulebookRegistry:
         if default in candidates:
             return default
         return max(candidates, key=lambda rb: rb.effective_from or date.min)
+
+    def vocabulary(self) -> dict[str, set[str]]:
+        """Every state, stage and deadline name any loaded rulebook uses."""
+        books = self._by_key.values()
+        return {
+            "state": {st.name for rb in books for st in rb.states},
+            "stage": {st.stage for rb in books for st in rb.states},
+            "deadline": {d.name for rb in books for d in rb.deadlines},
+        }
 
     def ids(self) -> list[str]:
         return sorted({k[0] for k in self._by_key})

@@ -78,4 +78,4 @@ async def verify_audit(services: ServicesDep, principal: CurrentPrincipal) -> Au
             ],
         )
 
-    return await services.read(run)
+    return await services.call(services.database.read_snapshot, run)

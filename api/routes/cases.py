@@ -12,6 +12,7 @@ from api.deps import Ctx, ServicesDep
 from api.errors import responses
 from api.routes.commands import action_path
 from api.schemas.cases import (
+    CaseListItem,
     CaseOut,
     CasePage,
     CaseSummary,
@@ -20,6 +21,7 @@ from api.schemas.cases import (
     Timeline,
     TimelineEvent,
 )
+from workflow import repository
 from workflow.services import queries
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -65,7 +67,16 @@ async def list_cases(
             limit=limit,
             cursor=cursor,
         )
-        return CasePage(items=[CaseSummary.of(c) for c in page], next_cursor=next_cursor)
+        upcoming = repository.next_deadlines(session, [c.id for c in page])
+        items = [
+            CaseListItem(
+                **CaseSummary.of(c).model_dump(),
+                next_deadline=upcoming.get(c.id, (None, None))[0],
+                next_due_date=upcoming.get(c.id, (None, None))[1],
+            )
+            for c in page
+        ]
+        return CasePage(items=items, next_cursor=next_cursor)
 
     return await services.read(run)
 
@@ -81,18 +92,25 @@ async def get_case(
         response.headers["ETag"] = f'"{view.case.version}"'
         return CaseOut.of_view(view)
 
-    return await services.write(run)
+    out = await services.read(run)
+    if out.records is not None:  # personal data: audited before it is sent
+        await services.write(lambda s: queries.record_read(s, ctx, case_id, "read_case"))
+    return out
 
 
 @router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=READ_ERRORS)
 async def get_timeline(case_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> Timeline:
     """Every event of the case, oldest first: when, who, what, from and to state, payload."""
 
-    def run(session: Session) -> Timeline:
+    def run(session: Session) -> tuple[Timeline, bool]:
         events, personal = queries.timeline(session, ctx, case_id)
-        return Timeline(case_id=case_id, items=[TimelineEvent.of(e, personal) for e in events])
+        items = [TimelineEvent.of(e, personal) for e in events]
+        return Timeline(case_id=case_id, items=items), personal
 
-    return await services.write(run)
+    timeline, personal = await services.read(run)
+    if personal:
+        await services.write(lambda s: queries.record_read(s, ctx, case_id, "read_timeline"))
+    return timeline
 
 
 @router.get("/cases/{case_id}/next-actions", response_model=NextActions, responses=READ_ERRORS)

@@ -12,25 +12,24 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Ctx, ExpectedVersion, Idempotency, Services, ServicesDep
+from api.command_runner import case_outcome, run
+from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.cases import CaseOut
 from workflow.errors import InvalidFacts, UnknownRulebook
-from workflow.models import Case
 from workflow.services import (
     closure,
     commissioning,
     deadline_adjustments,
     intake,
+    involvement,
     publication,
     rapid_review,
 )
-from workflow.services.base import Command, Context
+from workflow.services.base import Command
 from workflow.services.deadline_adjustments import AdjustDeadline
-from workflow.services.engine import execute, open_case
-from workflow.services.idempotency import IdempotencyRequest, Outcome
-from workflow.services.queries import view_of
-from workflow.services.runner import run_command
+from workflow.services.engine import execute_command, open_case
+from workflow.services.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
@@ -54,6 +53,8 @@ COMMAND_ROUTES: list[tuple[str, type[Command], str]] = [
     ("publication-resumption", publication.ResumePublication, "Resume deferred publication"),
     ("non-publication", publication.DecideNotToPublish, "Decide not to publish"),
     ("closure", closure.CloseCase, "Close the case"),
+    ("involvement", involvement.RecordInvolvement, "Record a family or practitioner milestone"),
+    ("publication-withdrawal", publication.WithdrawPublication, "Record the report withdrawn"),
 ]
 PATH_OF_TRIGGER = {cls.trigger: segment for segment, cls, _ in COMMAND_ROUTES}
 COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)
@@ -61,43 +62,6 @@ COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)
 
 def action_path(case_id: uuid.UUID, trigger: str) -> str:
     return f"/api/v1/cases/{case_id}/{PATH_OF_TRIGGER[trigger]}"
-
-
-def outcome_of(session: Session, ctx: Context, case: Case, status_code: int) -> Outcome:
-    body = CaseOut.of_view(view_of(session, ctx, case)).model_dump(mode="json")
-    return Outcome(
-        status_code,
-        body,
-        etag=f'"{case.version}"',
-        location=f"/api/v1/cases/{case.id}" if status_code == 201 else None,
-    )
-
-
-async def run(
-    services: Services,
-    ctx: Context,
-    action: str,
-    case_id: uuid.UUID | None,
-    work: Callable[[Session], Outcome],
-    idem: IdempotencyRequest | None,
-    response: Response,
-) -> CaseOut:
-    """Run `work` as one audited, idempotent command and render its outcome."""
-    outcome, replayed = await services.call(
-        run_command, services.database, ctx, action=action, case_id=case_id, work=work, idem=idem
-    )
-    return send(outcome, replayed, response)
-
-
-def send(outcome: Outcome, replayed: bool, response: Response) -> CaseOut:
-    response.status_code = outcome.status_code
-    if outcome.etag:
-        response.headers["ETag"] = outcome.etag
-    if outcome.location:
-        response.headers["Location"] = outcome.location
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return CaseOut.model_validate(outcome.body)
 
 
 @router.post(
@@ -119,9 +83,9 @@ async def log_incident(
             case = open_case(session, ctx, body)
         except UnknownRulebook as exc:
             raise InvalidFacts(exc.detail, "rulebook") from None
-        return outcome_of(session, ctx, case, 201)
+        return case_outcome(session, ctx, case, 201)
 
-    return await run(services, ctx, body.trigger, None, work, idem, response)
+    return await run(services, ctx, body.trigger, None, work, idem, response, CaseOut)
 
 
 def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[CaseOut]]:
@@ -135,10 +99,10 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
         response: Response,
     ) -> CaseOut:
         def work(session: Session) -> Outcome:
-            case = execute(session, ctx, case_id, expected_version, body)
-            return outcome_of(session, ctx, case, 200)
+            done = execute_command(session, ctx, case_id, expected_version, body)
+            return case_outcome(session, ctx, done.case, 200, done.warnings)
 
-        return await run(services, ctx, command_cls.trigger, case_id, work, idem, response)
+        return await run(services, ctx, command_cls.trigger, case_id, work, idem, response, CaseOut)
 
     endpoint.__doc__ = command_cls.__doc__
     return endpoint
@@ -176,6 +140,8 @@ async def adjust_deadline(
 
     def work(session: Session) -> Outcome:
         case = deadline_adjustments.adjust_deadline(session, ctx, case_id, expected_version, body)
-        return outcome_of(session, ctx, case, 200)
+        return case_outcome(session, ctx, case, 200)
 
-    return await run(services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem, response)
+    return await run(
+        services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem, response, CaseOut
+    )

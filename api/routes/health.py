@@ -19,7 +19,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "Not ready: database unreachable or schema not at head"}},
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
     """The database answers and its schema is at the migrations' head."""
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import ServicesDep
+from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import responses
 from api.schemas.rulebooks import RulebookList, RulebookOut, RulebookSummary
 from workflow.diagram import mermaid
@@ -15,8 +15,8 @@ from workflow.diagram import mermaid
 router = APIRouter(prefix="/api/v1", tags=["rulebooks"])
 
 
-@router.get("/rulebooks", response_model=RulebookList)
-async def list_rulebooks(services: ServicesDep) -> RulebookList:
+@router.get("/rulebooks", response_model=RulebookList, responses=responses(401, 503))
+async def list_rulebooks(services: ServicesDep, _caller: CurrentPrincipal) -> RulebookList:
     """Every loaded rulebook version."""
     return RulebookList(
         items=[
@@ -28,16 +28,19 @@ async def list_rulebooks(services: ServicesDep) -> RulebookList:
     )
 
 
-@router.get("/rulebooks/{rulebook_id}", response_model=RulebookOut, responses=responses(404))
+@router.get(
+    "/rulebooks/{rulebook_id}", response_model=RulebookOut, responses=responses(401, 404, 422, 503)
+)
 async def get_rulebook(
     rulebook_id: str,
     services: ServicesDep,
     response: Response,
+    _caller: CurrentPrincipal,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> RulebookOut:
     """One rulebook (the latest version unless `version` is given)."""
     rb = services.rulebooks.get(rulebook_id, version)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = "private, max-age=300"
     return RulebookOut(
         id=rb.id,
         version=rb.version,
@@ -55,11 +58,16 @@ async def get_rulebook(
 
 
 @router.get(
-    "/rulebooks/{rulebook_id}/diagram", response_class=PlainTextResponse, responses=responses(404)
+    "/rulebooks/{rulebook_id}/diagram",
+    response_class=PlainTextResponse,
+    responses=responses(401, 404, 422, 503),
 )
 async def get_diagram(
-    rulebook_id: str, services: ServicesDep, version: Annotated[int | None, Query(ge=1)] = None
+    rulebook_id: str,
+    services: ServicesDep,
+    _caller: CurrentPrincipal,
+    version: Annotated[int | None, Query(ge=1)] = None,
 ) -> PlainTextResponse:
     """The rulebook's state diagram as Mermaid text (paste into any Mermaid renderer)."""
     rb = services.rulebooks.get(rulebook_id, version)
-    return PlainTextResponse(mermaid(rb), headers={"Cache-Control": "public, max-age=300"})
+    return PlainTextResponse(mermaid(rb), headers={"Cache-Control": "private, max-age=300"})

@@ -54,6 +54,7 @@ class CaseFacts(BaseModel):
     publication_status: str | None
     close_reason: str | None
     open_actions: int
+    unactioned_recommendations: int
     carried_by_thematic: bool
     kind: str = Field(description="incident, or thematic (a review covering several cases)")
 
@@ -70,6 +71,8 @@ class CaseSummary(BaseModel):
     aware_date: date | None
 
     partnership_id: uuid.UUID
+    kind: str
+    title: str | None
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
@@ -77,6 +80,8 @@ class CaseSummary(BaseModel):
             id=case.id,
             local_reference=case.local_reference,
             partnership_id=case.partnership_id,
+            kind=case.kind,
+            title=case.title,
             rulebook=RulebookRef(id=case.rulebook_id, version=case.rulebook_version),
             state=case.state,
             stage=case.stage,
@@ -85,6 +90,11 @@ class CaseSummary(BaseModel):
             updated_at=case.updated_at,
             aware_date=case.aware_date,
         )
+
+
+class CaseLinks(BaseModel):
+    carried_by: list[uuid.UUID] = Field(description="Thematic reviews carrying its learning.")
+    sources: list[uuid.UUID] = Field(description="A thematic review's source cases.")
 
 
 class CaseOut(CaseSummary):
@@ -96,6 +106,11 @@ class CaseOut(CaseSummary):
     allowed_actions: list[str] = Field(
         description="Commands the rulebook allows next and your roles permit."
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Deadlines this command met late (the rulebook warns, not refuses).",
+    )
+    links: CaseLinks
     deadlines: list[DeadlineOut] = Field(
         description="Every deadline of the case's rulebook that applies, as of today."
     )
@@ -113,11 +128,17 @@ class CaseOut(CaseSummary):
             records=dict(case.details) if view.personal else None,
             allowed_actions=view.allowed_actions,
             deadlines=[DeadlineOut.of(d) for d in view.deadlines],
+            links=CaseLinks(carried_by=view.carried_by, sources=view.sources),
         )
 
 
+class CaseListItem(CaseSummary):
+    next_deadline: str | None = Field(description="The earliest pending deadline.")
+    next_due_date: date | None
+
+
 class CasePage(BaseModel):
-    items: list[CaseSummary]
+    items: list[CaseListItem]
     next_cursor: str | None
 
 

@@ -25,7 +25,7 @@ def test_reviewer_assignment(client: TestClient, raw: TestClient, world: World) 
     got = raw.get(f"/api/v1/cases/{case['id']}", headers=reviewer)
     assert got.status_code == 200
     assert got.json()["records"]["reviewer"]["reviewer_name"] == "Jane Reviewer"
-    assert got.json()["allowed_actions"] == []  # terms of reference are the review group's
+    assert got.json()["allowed_actions"] == ["record_involvement"]  # not the terms of reference
     assert raw.get(f"/api/v1/cases/{other_case['id']}", headers=reviewer).status_code == 404
     listed = raw.get("/api/v1/cases", headers=reviewer).json()["items"]
     assert [c["id"] for c in listed] == [case["id"]]

@@ -54,3 +54,45 @@ def timeline(client: TestClient, case: dict[str, Any]) -> list[dict[str, Any]]:
     assert response.status_code == 200
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+ACTION = {
+    "recommendation_number": 1,
+    "description": "Re-issue the bruising protocol",
+    "agency": "health_icb",
+    "owner": "Designated nurse",
+    "due_date": "2025-10-31",
+}
+
+
+def complete_action_plan(client: TestClient, case: dict[str, Any]) -> dict[str, Any]:
+    """Give every recommendation an action, complete and sign each off; the case after."""
+    url = f"/api/v1/cases/{case['id']}/actions"
+    plan = client.get(url).json()
+    version = plan["version"]
+    for rec in plan["recommendations"]:
+        added = client.post(
+            url,
+            json={**ACTION, "recommendation_number": rec["number"]},
+            headers={"If-Match": f'"{version}"'},
+        )
+        assert added.status_code == 201, added.text
+        version = added.json()["version"]
+        action_id = added.json()["actions"][-1]["id"]
+        for step, body in (
+            (
+                "progress",
+                {
+                    "status": "completed_awaiting_evidence",
+                    "note": "Protocol re-issued to all staff",
+                },
+            ),
+            ("sign-off", {"note": "Evidence seen by the sub-group"}),
+        ):
+            done = client.post(
+                f"{url}/{action_id}/{step}", json=body, headers={"If-Match": f'"{version}"'}
+            )
+            assert done.status_code == 200, done.text
+            version = done.json()["version"]
+    after: dict[str, Any] = client.get(f"/api/v1/cases/{case['id']}").json()
+    return after

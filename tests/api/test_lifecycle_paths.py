@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import command, drive, open_case, timeline
+from tests.api.helpers import command, complete_action_plan, drive, open_case, timeline
 from tests.support.factories import LCSPR_PATH
 
 LCSPR = LCSPR_PATH[:8]  # up to the report sent to the Panel
@@ -31,18 +31,24 @@ def test_lcspr_published_then_closed(client: TestClient) -> None:
         "closed",
     ]
     seen = []
-    for trigger in [*LCSPR, "publish_report", "close_case"]:
+    for trigger in [*LCSPR, "publish_report"]:
         case = drive(client, case, trigger)
         seen.append(case["state"])
+    refused = command(client, case, "close_case")
+    assert refused.status_code == 409  # recommendation 1 has no action yet
+    assert "action_plan_complete" in refused.json()["detail"]
+    case = complete_action_plan(client, case)  # add, complete, sign off: 3 more versions
+    case = drive(client, case, "close_case")
+    seen.append(case["state"])
     assert seen == expected_states
-    assert case["version"] == 11
+    assert case["version"] == 14
     assert case["facts"]["published_date"] == "2025-08-20"
     assert case["facts"]["publication_status"] == "published"
     assert case["records"]["report"]["recommendations"] == ["Refresh the bruising protocol"]
-    assert case["allowed_actions"] == []
+    assert case["allowed_actions"] == ["withdraw_publication"]
 
-    events = timeline(client, case)
-    assert [e["sequence"] for e in events] == list(range(1, 12))
+    events = [e for e in timeline(client, case) if e["from_state"] != e["to_state"]]
+    assert [e["sequence"] for e in timeline(client, case)] == list(range(1, 15))
     assert [e["to_state"] for e in events] == ["notification_due", *expected_states]
     assert [e["from_state"] for e in events] == [None, "notification_due", *expected_states[:-1]]
     assert {e["actor"] for e in events} == {"la.officer"}
@@ -128,6 +134,7 @@ def test_decided_not_to_publish(client: TestClient) -> None:
     case = drive(client, open_case(client), *LCSPR, "decide_not_to_publish")
     assert case["state"] == "action_plan_monitoring"
     assert case["facts"]["publication_status"] == "improvements_published_instead"
+    case = complete_action_plan(client, case)
     assert drive(client, case, "close_case")["state"] == "closed"
 
 

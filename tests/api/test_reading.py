@@ -59,8 +59,12 @@ def test_next_actions_come_from_the_rulebook(client: TestClient) -> None:
     )
     body = client.get(f"/api/v1/cases/{case['id']}/next-actions").json()
     assert body["state"] == "panel_response_due"
-    (action,) = body["actions"]
-    assert action["action"] == "record_panel_response"
+    assert [a["action"] for a in body["actions"]] == [
+        "record_panel_response",
+        "close_case",
+        "record_involvement",
+    ]
+    action = body["actions"][0]
     assert action["path"] == f"/api/v1/cases/{case['id']}/panel-response"
     assert action["leads_to"] == [
         "national_review",
@@ -68,6 +72,8 @@ def test_next_actions_come_from_the_rulebook(client: TestClient) -> None:
         "no_review",
         "decision_due",
     ]
+    closing = body["actions"][1]  # only once a thematic review carries its learning
+    assert closing["leads_to"] == ["closed"]
 
 
 def test_case_read_has_etag_and_no_store(client: TestClient) -> None:

@@ -72,7 +72,8 @@ def test_readme_walkthrough_drives_a_case_to_closure(server: tuple[str, str]) ->
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].endswith("notification_due")
-    assert "closure -> closed (version 11)" in lines
+    assert "closure -> closed (version 14)" in lines
+    assert any(line.startswith("actions/") and "sign-off" in line for line in lines)
     assert "panel_notification met 2025-03-10 True" in lines
     assert lines[-1] == "closed"
     no_token = httpx.get(f"{base}/api/v1/cases")

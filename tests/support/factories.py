@@ -4,12 +4,16 @@ drives a case through the real engine to an explicit state."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from workflow.access.principal import Principal
 from workflow.database import Database
+from workflow.models import Recommendation
 from workflow.rulebook import RulebookRegistry
+from workflow.services import action_plan as plan
 from workflow.services.base import Command, Context
 from workflow.services.engine import COMMANDS, execute, open_case
 from workflow.services.intake import LogIncident
@@ -92,6 +96,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "reasons": "Publication would identify the family.",
     },
     "close_case": {"closed_date": "2025-12-01", "reason": "Review complete."},
+    "record_involvement": {"milestone": "family_informed", "milestone_date": "2025-03-10"},
+    "withdraw_publication": {"withdrawn_date": "2025-12-20", "available_on_request": True},
 }
 
 LCSPR_PATH = [
@@ -183,8 +189,43 @@ def make_case(
     )
     case_id, version = case.id, case.version
     for trigger, overrides in steps:
+        if trigger == "close_case" and case.state == "action_plan_monitoring":
+            version = _complete_plan(database, ctx, case_id, version)
         cmd = command(trigger, **overrides)
         case = database.write(lambda s, c=cmd, v=version: execute(s, ctx, case_id, v, c))
         version = case.version
     assert case.state == state, f"factory reached {case.state}, not {state}"
     return case_id
+
+
+def _complete_plan(database: Database, ctx: Context, case_id: uuid.UUID, version: int) -> int:
+    """An action for every recommendation, completed and signed off; the new version."""
+    recs = database.read(
+        lambda s: list(
+            s.scalars(select(Recommendation.number).where(Recommendation.case_id == case_id))
+        )
+    )
+    for number in recs:
+        body = plan.AddAction(
+            recommendation_number=number,
+            description="Act",
+            agency="police",
+            owner="DCI",
+            due_date=date(2025, 10, 1),
+        )
+        case, action = database.write(
+            lambda s, b=body, v=version: plan.add_action(s, ctx, case_id, v, b)
+        )
+        done = plan.ReportProgress(status="completed_awaiting_evidence", note="Done")
+        case, _ = database.write(
+            lambda s, v=case.version, a=action.id, d=done: plan.report_progress(
+                s, ctx, case_id, v, a, d
+            )
+        )
+        case, _ = database.write(
+            lambda s, v=case.version, a=action.id: plan.sign_off(
+                s, ctx, case_id, v, a, plan.SignOff(note="Seen")
+            )
+        )
+        version = case.version
+    return version

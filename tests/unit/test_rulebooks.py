@@ -39,7 +39,10 @@ TRUE: dict[str, dict[str, Any]] = {
     "decision_is_no_review": {"decision": "no_review"},
     "reviewer_declared_independent": {"reviewer_independent": True},
     "report_sent_to_panel": {"report_sent_to_panel_date": date(2025, 3, 3)},
-    "action_plan_complete": {"open_actions": 0},
+    "action_plan_complete": {"open_actions": 0, "unactioned_recommendations": 0},
+    "is_thematic_review": {"kind": "thematic"},
+    "learning_carried_by_thematic": {"carried_by_thematic": True},
+    "report_published": {"published_date": date(2025, 8, 20)},
 }
 FALSE: dict[str, dict[str, Any]] = {
     "incident_is_notifiable": {"notifiable": False},
@@ -49,7 +52,10 @@ FALSE: dict[str, dict[str, Any]] = {
     "decision_is_no_review": {"decision": "national_review_recommended"},
     "reviewer_declared_independent": {"reviewer_independent": False},
     "report_sent_to_panel": {"report_sent_to_panel_date": None},
-    "action_plan_complete": {"open_actions": 2},
+    "action_plan_complete": {"open_actions": 0, "unactioned_recommendations": 1},
+    "is_thematic_review": {"kind": "incident"},
+    "learning_carried_by_thematic": {"carried_by_thematic": False},
+    "report_published": {"published_date": None},
 }
 
 
@@ -155,8 +161,11 @@ def test_every_trigger_refused_from_every_other_state(rulebook_id: str) -> None:
 def test_final_state_and_start(rulebook_id: str) -> None:
     rb = RULEBOOKS[rulebook_id]
     assert rb.final_states == {"closed"}
-    assert rb.triggers_from("closed") == []
-    assert rb.triggers_from(START) == ["log_incident"]
+    # Only a fact may be recorded on a closed case: the report's withdrawal.
+    assert rb.triggers_from("closed") == ["withdraw_publication"]
+    assert all(t.dest is None for t in rb.transitions if "closed" in t.source)
+    thematic = ["open_thematic_review"] if rulebook_id in CSPR else []
+    assert rb.triggers_from(START) == ["log_incident", *thematic]
 
 
 # --- guards pick the documented branch --------------------------------------------------

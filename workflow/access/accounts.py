@@ -179,3 +179,19 @@ def authenticate_subject(session: Session, subject: str) -> Principal:
     if user is None or not user.is_active:
         raise NotAuthenticated("no active user for this identity")
     return principal_for(session, user)
+
+
+def revoke_role(session: Session, user: User, partnership: Partnership, role: str) -> bool:
+    """Remove one role; True if the user had it."""
+    membership = session.get(Membership, (user.id, partnership.id, role))
+    if membership is None:
+        return False
+    session.delete(membership)
+    session.flush()
+    return True
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Disable (or re-enable) a user: a disabled user's tokens and sign-on stop working."""
+    user.is_active = active
+    session.flush()

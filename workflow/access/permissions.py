@@ -55,6 +55,9 @@ REVIEW_GROUP_COMMANDS = (
     "resume_publication",
     "decide_not_to_publish",
     "close_case",
+    "open_thematic_review",
+    "record_involvement",
+    "withdraw_publication",
 )
 READ_ALL = (
     Perm.CASE_LIST,
@@ -95,12 +98,14 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
         "assigned",
         frozenset(
             [
+                Perm.CASE_LIST,
                 Perm.CASE_READ,
                 Perm.CASE_READ_PERSONAL,
                 Perm.DOCUMENT_READ,
                 Perm.DOCUMENT_READ_UNREDACTED,
                 Perm.DOCUMENT_UPLOAD,
                 command("receive_final_report"),
+                command("record_involvement"),
             ]
         ),
     ),

@@ -150,7 +150,11 @@ def _records(session: Session, chain: str) -> Iterator[AuditRecord]:
 
 
 def verify_chain(session: Session, chain: str) -> ChainReport:
-    """Recompute `chain` from the start; report the first broken link, if any."""
+    """Recompute `chain` from the start; report the first broken link.
+
+    Run it on a snapshot (Database.read_snapshot): records and head must be read at
+    one instant, or an append between the two reads looks like tampering."""
+    head = session.get(AuditChainHead, chain)
     expected_prev, expected_seq, count = GENESIS, 1, 0
     for record in _records(session, chain):
         count += 1
@@ -166,7 +170,6 @@ def verify_chain(session: Session, chain: str) -> ChainReport:
         if problem:
             return ChainReport(chain, count, False, record.seq, record.id, problem)
         expected_prev, expected_seq = record.hash, expected_seq + 1
-    head = session.get(AuditChainHead, chain)
     last_seq = expected_seq - 1
     if head is not None and (head.seq, head.hash) != (last_seq, expected_prev):
         return ChainReport(

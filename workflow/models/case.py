@@ -76,6 +76,7 @@ class Case(Base):
     publication_status: Mapped[str | None] = mapped_column(String(48))
     close_reason: Mapped[str | None] = mapped_column(Text)
     open_actions: Mapped[int] = mapped_column(Integer, default=0)
+    unactioned_recommendations: Mapped[int] = mapped_column(Integer, default=0)
     carried_by_thematic: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # The latest record of each stage (incident, rapid_review, decision, ...),

@@ -43,12 +43,13 @@ def sees_personal_data(principal: Principal, case: Case) -> bool:
     return principal.may(Perm.CASE_READ_PERSONAL, case.partnership_id, case.id)
 
 
-def case_filter(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition selecting exactly the cases the caller may list."""
-    if principal.has_national_scope(Perm.CASE_LIST):
+def case_filter(principal: Principal, perm: str = Perm.CASE_LIST) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the cases on which the caller holds `perm`
+    (by default: the cases it may list)."""
+    if principal.has_national_scope(perm):
         return true()
-    own = principal.partnerships_with(Perm.CASE_LIST)
-    assigned = {g.partnership_id for g in principal.grants if g.scope == "assigned"}
+    own = principal.partnerships_with(perm)
+    assigned = principal.partnerships_with(perm, scopes=("assigned",))
     clauses: list[ColumnElement[bool]] = []
     if own:
         clauses.append(Case.partnership_id.in_(own))
@@ -58,22 +59,23 @@ def case_filter(principal: Principal) -> ColumnElement[bool]:
 
 
 def partnership_for_new_case(
-    session: Session, principal: Principal, code: str | None
+    session: Session, principal: Principal, code: str | None, perm: str | None = None
 ) -> Partnership:
-    """Where a new incident is logged: the named partnership, or the caller's only one."""
-    perm = command("log_incident")
+    """Where a new case is opened: the named partnership, or the caller's only one in
+    which `perm` (default: logging an incident) is granted."""
+    perm = perm or command("log_incident")
     allowed = principal.partnerships_with(perm)
     if code is not None:
         grant = next((g for g in principal.grants if g.partnership_code == code), None)
         if grant is None:
             raise InvalidFacts(f"you are not a member of partnership {code!r}", "partnership")
         if grant.partnership_id not in allowed:
-            raise Forbidden(f"your roles in {code!r} do not allow logging an incident")
+            raise Forbidden(f"your roles in {code!r} do not allow {perm!r}")
         partnership = session.get(Partnership, grant.partnership_id)
     elif len(allowed) == 1:
         partnership = session.get(Partnership, next(iter(allowed)))
     elif not allowed:
-        raise Forbidden("your roles do not allow logging an incident")
+        raise Forbidden(f"your roles do not allow {perm!r}")
     else:
         codes = sorted(g.partnership_code for g in principal.grants if g.partnership_id in allowed)
         raise InvalidFacts(f"name the partnership: one of {', '.join(codes)}", "partnership")

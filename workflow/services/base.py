@@ -16,20 +16,17 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
-
 from workflow.access.principal import Principal
 from workflow.calendars import CalendarBook
 from workflow.errors import InvalidFacts
+from workflow.inputs import Input
 from workflow.rulebook import RulebookRegistry
 
 # Statutory days are English (or Scottish / Northern Irish) days, not UTC days.
 LOCAL_ZONE = ZoneInfo("Europe/London")
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
+class Command(Input):
     trigger: ClassVar[str]
     section: ClassVar[str]
     past_dates: ClassVar[tuple[str, ...]] = ()
@@ -38,6 +35,10 @@ class Command(BaseModel):
     def facts(self) -> dict[str, Any]:
         """The case facts this command sets (column name -> value)."""
         return {}
+
+    def record_key(self) -> str:
+        """Where the command's record is kept in the case's stage records."""
+        return self.section
 
     def check_dates(self, recorded: Mapping[str, Any], today: date) -> None:
         """Raise InvalidFacts naming the field when a date breaks a declared rule."""

@@ -28,6 +28,8 @@ from workflow.models import Case, CaseDeadline, DeadlineAdjustment, Partnership
 from workflow.rulebook import Rulebook
 from workflow.services.base import Context
 
+EARLIEST_WINDOW = "window"  # stored state of a pending `earliest` deadline
+
 
 def adjustments_of(session: Session, case_id: Any) -> list[Adjustment]:
     rows = session.scalars(
@@ -48,9 +50,12 @@ def adjustments_of(session: Session, case_id: Any) -> list[Adjustment]:
 
 
 def statuses(
-    session: Session, ctx: Context, rulebook: Rulebook, case: Case
+    session: Session, ctx: Context, rulebook: Rulebook, case: Case, *, redact: bool = False
 ) -> list[DeadlineStatus]:
-    """Every deadline of the case as of today (NOT_APPLICABLE ones included)."""
+    """Every deadline of the case as of today (NOT_APPLICABLE ones included).
+
+    `redact` withholds the free-text reasons and approvers of adjustments (they can
+    name people) from callers who may not see personal data."""
     partnership = session.get(Partnership, case.partnership_id)
     return evaluate_all(
         rulebook,
@@ -58,7 +63,9 @@ def statuses(
         facts={n: getattr(case, n) for n in ALL_FACTS},
         today=ctx.today,
         calendars=ctx.calendars.for_partnership(partnership.code if partnership else None),
-        adjustments=adjustments_of(session, case.id),
+        adjustments=[_redacted(a) for a in adjustments_of(session, case.id)]
+        if redact
+        else adjustments_of(session, case.id),
         thresholds=RagThresholds(ctx.rag_amber_working_days),
     )
 
@@ -68,13 +75,16 @@ def refresh(session: Session, ctx: Context, rulebook: Rulebook, case: Case) -> l
     current = statuses(session, ctx, rulebook, case)
     session.execute(delete(CaseDeadline).where(CaseDeadline.case_id == case.id))
     for s in current:
-        # Stored without reference to today: overdue is a query on due_date.
-        state = DeadlineState.PENDING if s.state is DeadlineState.OVERDUE else s.state
+        # Stored without reference to today: overdue is a query on due_date. An
+        # `earliest` date (e.g. earliest withdrawal) is a window, never overdue.
+        state: str = DeadlineState.PENDING if s.state is DeadlineState.OVERDUE else s.state
+        if s.kind == "earliest" and state == DeadlineState.PENDING:
+            state = EARLIEST_WINDOW
         session.add(
             CaseDeadline(
                 case_id=case.id,
                 name=s.name,
-                state=state.value,
+                state=str(state),
                 from_date=s.from_date,
                 due_date=s.due_date,
                 met_date=s.met_date,
@@ -83,6 +93,20 @@ def refresh(session: Session, ctx: Context, rulebook: Rulebook, case: Case) -> l
         )
     session.flush()
     return current
+
+
+def met_late(
+    rulebook: Rulebook, current: Sequence[DeadlineStatus], changed_facts: Sequence[str]
+) -> list[str]:
+    """Explanations of the deadlines that the changed facts met late (warnings)."""
+    rules = {d.name: d for d in rulebook.deadlines}
+    return [
+        s.explanation
+        for s in current
+        if s.state is DeadlineState.MET
+        and s.on_time is False
+        and (rules[s.name].met_by_fact in changed_facts or rules[s.name].from_fact in changed_facts)
+    ]
 
 
 def refuse_missed(
@@ -115,4 +139,14 @@ def record_adjustment(session: Session, ctx: Context, case: Case, adjustment: Ad
             recorded_at=ctx.now,
             event_sequence=case.version,
         )
+    )
+
+
+def _redacted(adjustment: Adjustment) -> Adjustment:
+    return Adjustment(
+        adjustment.deadline,
+        adjustment.kind,
+        adjustment.effective_date,
+        "reason withheld",
+        "withheld",
     )

@@ -4,11 +4,11 @@ review, no review, national review)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import Field
 
+from workflow.inputs import CaseDate
 from workflow.services.base import Command
 
 
@@ -18,7 +18,7 @@ class CloseCase(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("closed_date",)
     not_before: ClassVar[dict[str, str]] = {"closed_date": "aware_date"}
 
-    closed_date: date
+    closed_date: CaseDate
     reason: str = Field(min_length=1, max_length=5_000)
 
     def facts(self) -> dict[str, Any]:

@@ -8,11 +8,11 @@ the time taken and the quality.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from workflow.inputs import CaseDate
 from workflow.services.base import Command
 
 
@@ -26,7 +26,7 @@ class CommissionReviewer(Command):
 
     reviewer_name: str = Field(min_length=1, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
-    commissioned_date: date
+    commissioned_date: CaseDate
     independence_declared: bool = Field(
         description="The reviewer declares no connection to the case or the agencies reviewed."
     )
@@ -53,9 +53,9 @@ class AgreeTermsOfReference(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("agreed_date",)
     not_before: ClassVar[dict[str, str]] = {"agreed_date": "reviewer_commissioned_date"}
 
-    agreed_date: date
-    scope_start_date: date
-    scope_end_date: date
+    agreed_date: CaseDate
+    scope_start_date: CaseDate
+    scope_end_date: CaseDate
     key_lines_of_enquiry: list[str] = Field(min_length=1, max_length=30)
     methodology: str | None = Field(default=None, max_length=2_000)
 
@@ -77,7 +77,7 @@ class ReceiveFinalReport(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("received_date",)
     not_before: ClassVar[dict[str, str]] = {"received_date": "terms_of_reference_date"}
 
-    received_date: date
+    received_date: CaseDate
     recommendations: list[str] = Field(min_length=1, max_length=100)
     systemic_analysis: str | None = Field(default=None, max_length=20_000)
 

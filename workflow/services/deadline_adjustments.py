@@ -4,32 +4,32 @@ approved it. Recorded on the timeline like any change (the state stays)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
-from workflow.deadlines import Adjustment
+from workflow.deadlines import Adjustment, DeadlineState
 from workflow.errors import InvalidFacts, VersionMismatch
-from workflow.models import Case, Partnership
+from workflow.inputs import CaseDate, Input
+from workflow.models import Case
+from workflow.rulebook import Rulebook
 from workflow.services import clock
 from workflow.services.access import require, visible_case
 from workflow.services.base import Context
-from workflow.services.engine import audit_ok, timeline_event
+from workflow.services.recording import record_change
 
 EVENT_TYPE = "adjust_deadline"
 
 
-class AdjustDeadline(BaseModel):
+class AdjustDeadline(Input):
     """Pause (e.g. parallel proceedings), resume, or extend (a new due date) a deadline."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     deadline: str = Field(min_length=1, max_length=64, description="The deadline's name.")
     kind: Literal["pause", "resume", "extension"]
-    effective_date: date = Field(
+    effective_date: CaseDate = Field(
         description="Pause/resume: the day it takes effect. Extension: the new due date."
     )
     reason: str = Field(min_length=1, max_length=2_000)
@@ -65,6 +65,7 @@ def adjust_deadline(
         raise InvalidFacts(f"deadline {rule.name!r} cannot be paused under this rulebook", "kind")
     if command.kind != "extension" and command.effective_date > ctx.today:
         raise InvalidFacts("a pause or resumption cannot be dated in the future", "effective_date")
+    _check_against_current(session, ctx, rulebook, case, command)
     case.version += 1
     case.updated_at = ctx.now
     clock.record_adjustment(
@@ -75,14 +76,35 @@ def adjust_deadline(
             rule.name, command.kind, command.effective_date, command.reason, command.approved_by
         ),
     )
-    session.add(
-        timeline_event(
-            case, EVENT_TYPE, case.state, case.state, command.model_dump(mode="json"), ctx
-        )
-    )
-    partnership = session.get(Partnership, case.partnership_id)
-    assert partnership is not None
-    audit_ok(session, ctx, partnership.code, case, EVENT_TYPE)
+    record_change(session, ctx, case, EVENT_TYPE, case.state, command.model_dump(mode="json"))
     session.flush()
     clock.refresh(session, ctx, rulebook, case)
     return case
+
+
+MAX_EXTENSION = timedelta(days=366)
+
+
+def _check_against_current(
+    session: Session, ctx: Context, rulebook: Rulebook, case: Case, command: AdjustDeadline
+) -> None:
+    """A met deadline stays as it was met: no adjustment can make a late one on time.
+    An extension moves the due date later, by at most a year."""
+    current = next(
+        s for s in clock.statuses(session, ctx, rulebook, case) if s.name == command.deadline
+    )
+    if current.state is DeadlineState.MET:
+        raise InvalidFacts(
+            f"deadline {command.deadline!r} was met on {current.met_date}; "
+            "a met deadline cannot be adjusted",
+            "deadline",
+        )
+    if (
+        command.kind == "extension"
+        and current.due_date is not None
+        and not (current.due_date < command.effective_date <= current.due_date + MAX_EXTENSION)
+    ):
+        raise InvalidFacts(
+            f"an extension must move the due date ({current.due_date}) later, by at most a year",
+            "effective_date",
+        )

@@ -10,19 +10,19 @@ and flush. They never commit; a DomainError leaves the session unchanged.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflow import machine
 from workflow.access.permissions import command as command_perm
-from workflow.audit import chain as audit
 from workflow.deadlines import Adjustment, AdjustmentKind
 from workflow.errors import Forbidden, InvalidFacts, VersionMismatch
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent, Partnership
 from workflow.rulebook import Rulebook
-from workflow.services import assignments, clock
+from workflow.services import action_plan, assignments, clock
 from workflow.services.access import partnership_for_new_case, require_command, visible_case
 from workflow.services.base import Command, Context
 from workflow.services.closure import CloseCase
@@ -32,14 +32,18 @@ from workflow.services.commissioning import (
     ReceiveFinalReport,
 )
 from workflow.services.intake import LogIncident, RecordNotification, RecordPartnersInformed
+from workflow.services.involvement import RecordInvolvement
 from workflow.services.publication import (
     DecideNotToPublish,
     DeferPublication,
     PublishReport,
     ResumePublication,
     SendReportToPanel,
+    WithdrawPublication,
 )
 from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
+from workflow.services.recording import audit_ok, timeline_event
+from workflow.services.thematic import OpenThematicReview
 
 COMMANDS: dict[str, type[Command]] = {
     c.trigger: c
@@ -59,6 +63,9 @@ COMMANDS: dict[str, type[Command]] = {
         ResumePublication,
         DecideNotToPublish,
         CloseCase,
+        RecordInvolvement,
+        WithdrawPublication,
+        OpenThematicReview,  # opened by services/thematic.py, never through `execute`
     )
 }
 
@@ -93,7 +100,7 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
         created_at=ctx.now,
         updated_at=ctx.now,
         open_actions=0,
-        details={command.section: _record(command)},
+        details={command.record_key(): _record(command)},
         **new_facts,
     )
     session.add(case)
@@ -116,10 +123,23 @@ def _check_in_force(rulebook: Rulebook, command: LogIncident) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Executed:
+    case: Case
+    warnings: list[str]  # deadlines this command met late (rulebooks that warn, not refuse)
+
+
 def execute(
     session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
 ) -> Case:
     """Apply `command` to the case if the caller may and it is still at `expected_version`."""
+    return execute_command(session, ctx, case_id, expected_version, command).case
+
+
+def execute_command(
+    session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
+) -> Executed:
+    """`execute`, also returning the warnings of deadlines met late by this command."""
     case = visible_case(session, ctx.principal, case_id, for_update=True)
     require_command(ctx.principal, command.trigger, case)
     if case.version != expected_version:
@@ -140,16 +160,19 @@ def execute(
     case.stage = rulebook.state(moved.to_state).stage
     case.version += 1
     case.updated_at = ctx.now
-    case.details = {**case.details, command.section: _record(command)}
+    case.details = {**case.details, command.record_key(): _record(command)}
     session.add(_event(case, command, moved, ctx))
     _record_pauses(session, ctx, rulebook, case, command)
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
     audit_ok(session, ctx, partnership.code, case, command.trigger)
     session.flush()
+    if isinstance(command, ReceiveFinalReport):
+        action_plan.create_recommendations(session, case, command.recommendations, ctx.now)
     current = clock.refresh(session, ctx, rulebook, case)
-    clock.refuse_missed(rulebook, current, list(command.facts()), moved.from_state)
-    return case
+    changed = list(command.facts())
+    clock.refuse_missed(rulebook, current, changed, moved.from_state)
+    return Executed(case, clock.met_late(rulebook, current, changed))
 
 
 def _record_pauses(
@@ -172,20 +195,6 @@ def _record_pauses(
             )
 
 
-def audit_ok(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
-    audit.append(
-        session,
-        chain=chain,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-        detail={"version": case.version, "state": case.state},
-    )
-
-
 def _record(command: Command) -> dict[str, Any]:
     return command.model_dump(mode="json")
 
@@ -193,24 +202,4 @@ def _record(command: Command) -> dict[str, Any]:
 def _event(case: Case, command: Command, moved: machine.Transition, ctx: Context) -> CaseEvent:
     return timeline_event(
         case, command.trigger, moved.from_state, moved.to_state, _record(command), ctx
-    )
-
-
-def timeline_event(
-    case: Case,
-    event_type: str,
-    from_state: str,
-    to_state: str,
-    payload: dict[str, Any],
-    ctx: Context,
-) -> CaseEvent:
-    return CaseEvent(
-        case_id=case.id,
-        sequence=case.version,
-        event_type=event_type,
-        from_state=None if from_state == "start" else from_state,
-        to_state=to_state,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        payload=payload,
     )

@@ -7,12 +7,12 @@ informs its local partners in the same period.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.criteria import IncidentCriteria, assess
+from workflow.inputs import CaseDate
 from workflow.services.base import Command
 
 Text = str  # free text; length limits keep bodies bounded
@@ -54,8 +54,8 @@ class LogIncident(Command):
         description="Partnership code; needed only when you log incidents for several.",
     )
     local_reference: str | None = Field(default=None, max_length=64)
-    incident_date: date
-    aware_date: date = Field(description="When the local authority became aware (day 0).")
+    incident_date: CaseDate
+    aware_date: CaseDate = Field(description="When the local authority became aware (day 0).")
     location: str = Field(min_length=1, max_length=200)
     criteria: IncidentCriteria
     children: list[Child] = Field(min_length=1, max_length=MAX_CHILDREN)
@@ -83,9 +83,9 @@ class RecordNotification(Command):
         "partners_informed_date": "aware_date",
     }
 
-    notification_date: date
+    notification_date: CaseDate
     notification_reference: str | None = Field(default=None, max_length=64)
-    partners_informed_date: date | None = None
+    partners_informed_date: CaseDate | None = None
     notes: Text | None = Field(default=None, max_length=5_000)
 
     def facts(self) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class RecordPartnersInformed(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("partners_informed_date",)
     not_before: ClassVar[dict[str, str]] = {"partners_informed_date": "aware_date"}
 
-    partners_informed_date: date
+    partners_informed_date: CaseDate
     partners: list[str] = Field(min_length=1, max_length=20)
 
     def facts(self) -> dict[str, Any]:

@@ -9,11 +9,11 @@ is often deferred until criminal proceedings or an inquest conclude.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, Field, model_validator
 
+from workflow.inputs import CaseDate
 from workflow.services.base import Command
 
 PublishedItem = Literal[
@@ -39,8 +39,8 @@ class SendReportToPanel(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("sent_date",)
     not_before: ClassVar[dict[str, str]] = {"sent_date": "final_report_date"}
 
-    sent_date: date
-    planned_publication_date: date
+    sent_date: CaseDate
+    planned_publication_date: CaseDate
 
     @model_validator(mode="after")
     def _plan_after_sending(self) -> SendReportToPanel:
@@ -63,12 +63,18 @@ class PublishReport(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("published_date",)
     not_before: ClassVar[dict[str, str]] = {"published_date": "report_sent_to_panel_date"}
 
-    published_date: date
+    published_date: CaseDate
     url: AnyHttpUrl
     items: list[PublishedItem] = Field(default_factory=_overview_only, min_length=1, max_length=6)
 
     def facts(self) -> dict[str, Any]:
-        return {"published_date": self.published_date, "publication_status": "published"}
+        # The plan becomes the actual date, so "sent to the Panel at least 7 working days
+        # before publication" is judged against the day it really happened (reg. 15).
+        return {
+            "published_date": self.published_date,
+            "publication_status": "published",
+            "planned_publication_date": self.published_date,
+        }
 
 
 class DeferPublication(Command):
@@ -79,10 +85,10 @@ class DeferPublication(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("deferred_date",)
     not_before: ClassVar[dict[str, str]] = {"deferred_date": "final_report_date"}
 
-    deferred_date: date
+    deferred_date: CaseDate
     proceedings: list[Proceedings] = Field(min_length=1, max_length=3)
     details: str | None = Field(default=None, max_length=5_000)
-    review_by_date: date = Field(description="When the deferral is next reviewed.")
+    review_by_date: CaseDate = Field(description="When the deferral is next reviewed.")
 
     @model_validator(mode="after")
     def _review_later(self) -> DeferPublication:
@@ -106,9 +112,15 @@ class ResumePublication(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("resumed_date",)
     not_before: ClassVar[dict[str, str]] = {"resumed_date": "deferred_date"}
 
-    resumed_date: date
+    resumed_date: CaseDate
     reason: str = Field(min_length=1, max_length=5_000)
-    planned_publication_date: date | None = None
+    planned_publication_date: CaseDate | None = None
+
+    @model_validator(mode="after")
+    def _plan_after_resuming(self) -> ResumePublication:
+        if self.planned_publication_date and self.planned_publication_date < self.resumed_date:
+            raise ValueError("planned_publication_date is before resumed_date")
+        return self
 
     def facts(self) -> dict[str, Any]:
         out: dict[str, Any] = {"deferral_review_by_date": None, "publication_status": None}
@@ -125,10 +137,26 @@ class DecideNotToPublish(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("decided_date",)
     not_before: ClassVar[dict[str, str]] = {"decided_date": "final_report_date"}
 
-    decided_date: date
+    decided_date: CaseDate
     status: Literal["unpublished_to_protect_identity", "improvements_published_instead"]
     reasons: str = Field(min_length=1, max_length=10_000)
     improvements_url: AnyHttpUrl | None = None
 
     def facts(self) -> dict[str, Any]:
         return {"publication_status": self.status}
+
+
+class WithdrawPublication(Command):
+    """The report is taken offline (after at least 12 months); available on request."""
+
+    trigger: ClassVar[str] = "withdraw_publication"
+    section: ClassVar[str] = "withdrawal"
+    past_dates: ClassVar[tuple[str, ...]] = ("withdrawn_date",)
+    not_before: ClassVar[dict[str, str]] = {"withdrawn_date": "published_date"}
+
+    withdrawn_date: CaseDate
+    available_on_request: bool = True
+    note: str | None = Field(default=None, max_length=2_000)
+
+    def facts(self) -> dict[str, Any]:
+        return {"withdrawn_date": self.withdrawn_date, "publication_status": "no_longer_published"}

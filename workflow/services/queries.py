@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import repository
@@ -16,7 +17,8 @@ from workflow.access.permissions import command
 from workflow.access.principal import Principal
 from workflow.audit import chain as audit
 from workflow.deadlines import DeadlineState, DeadlineStatus
-from workflow.models import Case, CaseEvent, Partnership
+from workflow.errors import InvalidFacts
+from workflow.models import Case, CaseEvent, CaseLink, Partnership
 from workflow.repository import DeadlineFilter
 from workflow.rulebook import Rulebook, RulebookRegistry
 from workflow.services import clock
@@ -40,28 +42,39 @@ class CaseView:
     personal: bool  # the caller may see personal data (stage records, payloads)
     allowed_actions: list[str]  # the rulebook's next triggers that this caller may fire
     deadlines: list[DeadlineStatus]  # those that apply to the case, as of today
+    carried_by: list[uuid.UUID]  # thematic reviews carrying this case's learning
+    sources: list[uuid.UUID]  # a thematic review's source cases
 
 
 def read_case(session: Session, ctx: Context, case_id: uuid.UUID) -> CaseView:
-    case = visible_case(session, ctx.principal, case_id)
-    view = view_of(session, ctx, case)
-    if view.personal:
-        _audit_read(session, ctx, case, "read_case")
-    return view
+    """The case as the caller may see it. If `personal`, the caller must then record
+    the read with `record_read` before showing it."""
+    return view_of(session, ctx, visible_case(session, ctx.principal, case_id))
 
 
 def view_of(session: Session, ctx: Context, case: Case) -> CaseView:
     rulebook = rulebook_of(ctx.rulebooks, case)
+    personal = sees_personal_data(ctx.principal, case)
     deadlines = [
         d
-        for d in clock.statuses(session, ctx, rulebook, case)
+        for d in clock.statuses(session, ctx, rulebook, case, redact=not personal)
         if d.state is not DeadlineState.NOT_APPLICABLE
     ]
     return CaseView(
         case,
-        sees_personal_data(ctx.principal, case),
+        personal,
         [a.trigger for a in next_actions(rulebook, ctx.principal, case)],
         deadlines,
+        list(
+            session.scalars(
+                select(CaseLink.thematic_case_id).where(CaseLink.source_case_id == case.id)
+            )
+        ),
+        list(
+            session.scalars(
+                select(CaseLink.source_case_id).where(CaseLink.thematic_case_id == case.id)
+            )
+        ),
     )
 
 
@@ -79,6 +92,18 @@ def list_cases(
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
     """The caller's cases; `due_within` counts working days of England and Wales."""
+    known = ctx.rulebooks.vocabulary()
+    for field, values in (
+        ("state", states),
+        ("stage", stages),
+        ("deadline", [deadline] if deadline else []),
+    ):
+        unknown = sorted(set(values) - known[field])
+        if unknown:
+            raise InvalidFacts(
+                f"unknown {field} {', '.join(unknown)}; one of: {', '.join(sorted(known[field]))}",
+                field,
+            )
     wanted = None
     if overdue or due_within is not None or deadline:
         due_by = None
@@ -100,12 +125,9 @@ def list_cases(
 
 
 def timeline(session: Session, ctx: Context, case_id: uuid.UUID) -> tuple[list[CaseEvent], bool]:
-    """The events, and whether the caller may see their payloads."""
+    """The events, and whether the caller may see their payloads (then `record_read`)."""
     case = visible_case(session, ctx.principal, case_id)
-    personal = sees_personal_data(ctx.principal, case)
-    if personal:
-        _audit_read(session, ctx, case, "read_timeline")
-    return repository.timeline(session, case_id), personal
+    return repository.timeline(session, case_id), sees_personal_data(ctx.principal, case)
 
 
 def rulebook_of(registry: RulebookRegistry, case: Case) -> Rulebook:
@@ -128,7 +150,10 @@ def next_actions(rulebook: Rulebook, principal: Principal, case: Case) -> list[N
     return out
 
 
-def _audit_read(session: Session, ctx: Context, case: Case, action: str) -> None:
+def record_read(session: Session, ctx: Context, case_id: uuid.UUID, action: str) -> None:
+    """Audit a read of a case's personal data (a short write transaction of its own,
+    so reads never hold the write lock while they load and render)."""
+    case = visible_case(session, ctx.principal, case_id)
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
     audit.append(

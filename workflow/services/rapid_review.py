@@ -8,11 +8,11 @@ to review still records the learning and its rationale.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from workflow.inputs import CaseDate
 from workflow.services.base import Command
 
 Decision = Literal["local_review", "no_review", "national_review_recommended"]
@@ -37,8 +37,8 @@ class CompleteRapidReview(Command):
         "sent_to_panel_date": "notification_date",
     }
 
-    meeting_date: date
-    sent_to_panel_date: date
+    meeting_date: CaseDate
+    sent_to_panel_date: CaseDate
     agencies_present: list[str] = Field(min_length=1, max_length=30)
     summary: str = Field(min_length=1, max_length=20_000)
     immediate_actions: str = Field(min_length=1, max_length=10_000)
@@ -73,7 +73,7 @@ class RecordDecision(Command):
     }
 
     decision: Decision
-    decision_date: date
+    decision_date: CaseDate
     reasons: str = Field(min_length=1, max_length=10_000)
     learning: str | None = Field(
         default=None,
@@ -83,7 +83,7 @@ class RecordDecision(Command):
     signed_off_by: list[str] = Field(
         min_length=1, max_length=10, description="The partners who signed the decision off."
     )
-    sent_to_panel_date: date | None = Field(
+    sent_to_panel_date: CaseDate | None = Field(
         default=None,
         description="When the decision was sent to the (national) panel: under the Serious Case "
         "Review regime a decision not to hold an SCR went to the panel within 14 days.",
@@ -110,7 +110,7 @@ class RecordPanelResponse(Command):
     past_dates: ClassVar[tuple[str, ...]] = ("response_date",)
     not_before: ClassVar[dict[str, str]] = {"response_date": "rapid_review_sent_date"}
 
-    response_date: date
+    response_date: CaseDate
     agrees_with_decision: bool
     national_review: bool = Field(
         default=False, description="The Panel will carry out a national review of this case."

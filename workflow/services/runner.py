@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import chain as audit
 from workflow.database import Database, DatabaseUnavailable
-from workflow.errors import DomainError
+from workflow.errors import DomainError, Forbidden
 from workflow.models import Case, Partnership
 from workflow.services import idempotency
+from workflow.services.access import sees_personal_data, visible_case
 from workflow.services.base import Context
 from workflow.services.idempotency import IdempotencyRequest, Outcome
 
@@ -33,16 +34,31 @@ def run_command(
     idem: IdempotencyRequest | None = None,
 ) -> tuple[Outcome, bool]:
     """The outcome, and whether it is a replay of an earlier identical request."""
-    principal_id = ctx.principal.user_id
+    try:
+        return _run(db, ctx, case_id, work, idem)
+    except (DomainError, IntegrityError) as exc:
+        if isinstance(exc, DomainError) and not isinstance(exc, DatabaseUnavailable):
+            outcome = f"refused:{type(exc).__name__}"
+            db.write(lambda s: record_refusal(s, ctx, action, case_id, outcome))
+        raise
+
+
+def _run(
+    db: Database,
+    ctx: Context,
+    case_id: uuid.UUID | None,
+    work: Callable[[Session], Outcome],
+    idem: IdempotencyRequest | None,
+) -> tuple[Outcome, bool]:
     if idem is not None:
-        replay = db.read(lambda s: idempotency.lookup(s, principal_id, idem, ctx.now))
+        replay = db.read(lambda s: _replayable(s, ctx, idem, case_id))
         if replay is not None:
             return replay, True
 
     def transaction(session: Session) -> Outcome:
         outcome = work(session)
         if idem is not None:
-            idempotency.store(session, principal_id, idem, outcome, ctx.now)
+            idempotency.store(session, ctx.principal.user_id, idem, outcome, ctx.now)
         return outcome
 
     try:
@@ -50,13 +66,34 @@ def run_command(
     except (DomainError, IntegrityError) as exc:
         if idem is not None and not isinstance(exc, DatabaseUnavailable):
             # A concurrent request with the same key may have won the race.
-            replay = db.read(lambda s: idempotency.lookup(s, principal_id, idem, ctx.now))
+            replay = db.read(lambda s: _replayable(s, ctx, idem, case_id))
             if replay is not None:
                 return replay, True
-        if isinstance(exc, DomainError) and not isinstance(exc, DatabaseUnavailable):
-            outcome = f"refused:{type(exc).__name__}"
-            db.write(lambda s: record_refusal(s, ctx, action, case_id, outcome))
         raise
+
+
+def _replayable(
+    session: Session, ctx: Context, idem: IdempotencyRequest, case_id: uuid.UUID | None
+) -> Outcome | None:
+    """The stored outcome, if the caller may still see what it shows: roles can be
+    withdrawn after the first request, and a replay must not outlive them."""
+    outcome = idempotency.lookup(session, ctx.principal.user_id, idem, ctx.now)
+    if outcome is None:
+        return None
+    shown = case_id or _case_in(outcome)
+    if shown is not None:
+        case = visible_case(session, ctx.principal, shown)
+        if outcome.body.get("records") is not None and not sees_personal_data(ctx.principal, case):
+            raise Forbidden("your roles no longer allow seeing this response")
+    return outcome
+
+
+def _case_in(outcome: Outcome) -> uuid.UUID | None:
+    raw = outcome.body.get("id") if "state" in outcome.body else outcome.body.get("case_id")
+    try:
+        return uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def record_refusal(

@@ -1,0 +1,280 @@
+"""Document endpoints: upload a document or a new version (multipart), list a case's
+documents, download one version's bytes.
+
+Thin by design: the rules (access, content type by content, size, filenames,
+immutable versions, audit) live in workflow/documents. An upload is received,
+checked, recorded and committed before the 201 is sent.
+"""
+
+# No `from __future__ import annotations`: FastAPI inspects the form models.
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, BinaryIO
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Header, Path, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from api.deps import Ctx, Services, ServicesDep
+from api.errors import responses
+from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
+from workflow.documents.sniff import KINDS
+from workflow.documents.storage import CHUNK, Storage
+from workflow.models import Document, DocumentVersion
+from workflow.services.base import Context
+from workflow.services.idempotency import Outcome
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+# The upload paths, whose request bodies may reach max_upload_bytes + MULTIPART_OVERHEAD
+# (api/middleware.py); every other body keeps the general max_body_bytes.
+UPLOAD_PATHS = re.compile(r"^/api/v1/cases/[^/]+/documents(?:/[^/]+/versions)?/?$")
+MULTIPART_OVERHEAD = 64_000
+UPLOAD_ERRORS = responses(401, 403, 404, 413, 415, 422, 503)
+
+
+class VersionOut(BaseModel):
+    number: int
+    filename: str
+    media_type: str = Field(description="Detected from the content, never taken from the client.")
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+    content_url: str
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: DocumentKind
+    title: str
+    redacted: bool
+    created_at: datetime
+    created_by: str
+    versions: list[VersionOut]
+
+    @classmethod
+    def of(cls, document: Document, versions: list[DocumentVersion]) -> "DocumentOut":
+        base = f"/api/v1/cases/{document.case_id}/documents/{document.id}/versions"
+        fields = ("filename", "media_type", "size", "sha256", "uploaded_at", "uploaded_by")
+        return cls(
+            **{k: getattr(document, k) for k in ("id", "case_id", "title", "redacted")},
+            kind=DocumentKind(document.kind),
+            created_at=document.created_at,
+            created_by=document.created_by,
+            versions=[
+                VersionOut(
+                    number=v.version,
+                    content_url=f"{base}/{v.version}/content",
+                    **{k: getattr(v, k) for k in fields},
+                )
+                for v in versions
+            ],
+        )
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]
+
+
+class NewDocumentForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile = Field(
+        description="PDF, DOCX, ODT, UTF-8 text, PNG or JPEG; the type is detected from the "
+        "content and the filename's extension must agree with it."
+    )
+    kind: DocumentKind
+    title: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    redacted: bool = Field(
+        description="false: the unredacted document, only for roles that may read "
+        "unredacted documents."
+    )
+
+
+class NewVersionForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Makes the upload safe to retry: a replay within 24 hours (same "
+        "fields, same content) returns the first response without a second version.",
+    ),
+]
+
+
+Multipart = Form(media_type="multipart/form-data")
+
+
+def _storage(services: Services) -> Storage:
+    if services.storage is None:
+        raise RuntimeError("no document storage configured (see api/main.py lifespan)")
+    return services.storage
+
+
+def _render(document: Document, versions: list[DocumentVersion]) -> Outcome:
+    out = DocumentOut.of(document, versions)
+    return Outcome(201, out.model_dump(mode="json"), location=out.versions[-1].content_url)
+
+
+async def _upload(
+    services: Services, ctx: Context, req: UploadRequest, request: Request, response: Response
+) -> DocumentOut:
+    max_bytes: int = request.app.state.max_upload_bytes
+    outcome, replayed = await services.call(
+        service.upload,
+        services.database,
+        _storage(services),
+        ctx,
+        req,
+        _render,
+        max_bytes=max_bytes,
+    )
+    response.status_code = outcome.status_code
+    if outcome.location:
+        response.headers["Location"] = outcome.location
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return DocumentOut.model_validate(outcome.body)
+
+
+@router.post(
+    "/cases/{case_id}/documents",
+    status_code=201,
+    response_model=DocumentOut,
+    summary="Upload a document",
+    responses=UPLOAD_ERRORS,
+)
+async def upload_document(
+    case_id: uuid.UUID,
+    form: Annotated[NewDocumentForm, Multipart],
+    services: ServicesDep,
+    ctx: Ctx,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> DocumentOut:
+    """Attach a new document to the case, with its first version. 413 over the size
+    limit, 415 when the content is not an allowed type or does not match the filename's
+    extension, 422 for an empty file or an unsafe filename. The case's version is
+    not changed."""
+    req = UploadRequest(
+        case_id=case_id,
+        filename=form.file.filename or "",
+        source=form.file.file,
+        new=NewDocument(form.kind, form.title.strip(), form.redacted),
+        idempotency_key=idempotency_key,
+        path=request.url.path,
+    )
+    return await _upload(services, ctx, req, request, response)
+
+
+@router.post(
+    "/cases/{case_id}/documents/{document_id}/versions",
+    status_code=201,
+    response_model=DocumentOut,
+    summary="Upload a new version of a document",
+    responses=UPLOAD_ERRORS,
+)
+async def upload_version(
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    form: Annotated[NewVersionForm, Multipart],
+    services: ServicesDep,
+    ctx: Ctx,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> DocumentOut:
+    """Add version N+1 of the document; earlier versions stay unchanged and downloadable."""
+    req = UploadRequest(
+        case_id=case_id,
+        filename=form.file.filename or "",
+        source=form.file.file,
+        document_id=document_id,
+        idempotency_key=idempotency_key,
+        path=request.url.path,
+    )
+    return await _upload(services, ctx, req, request, response)
+
+
+@router.get(
+    "/cases/{case_id}/documents",
+    response_model=DocumentList,
+    summary="List a case's documents",
+    responses=responses(401, 403, 404, 422, 503),
+)
+async def list_documents(case_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> DocumentList:
+    """The documents you may see, oldest first, each with every version. Unredacted
+    documents are listed only for roles that may read them."""
+
+    def run(session: Session) -> DocumentList:
+        found = service.list_documents(session, ctx, case_id)
+        return DocumentList(items=[DocumentOut.of(d, v) for d, v in found])
+
+    return await services.read(run)
+
+
+DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The version's bytes, with the media type detected at upload.",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in KINDS
+        },
+    }
+}
+
+
+@router.get(
+    "/cases/{case_id}/documents/{document_id}/versions/{number}/content",
+    response_class=StreamingResponse,
+    summary="Download one version of a document",
+    responses={**DOWNLOAD_OK, **responses(401, 403, 404, 422, 503)},
+)
+async def download_version(
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+    services: ServicesDep,
+    ctx: Ctx,
+) -> StreamingResponse:
+    """The bytes of one version, as an attachment; `ETag` is its SHA-256. Downloading
+    an unredacted document is audited; to other roles it does not exist (404)."""
+    storage = _storage(services)
+    version, content = await services.write(
+        lambda s: service.open_version(s, ctx, storage, case_id, document_id, number)
+    )
+    headers = {
+        "Content-Disposition": content_disposition(version.filename),
+        "Content-Length": str(version.size),
+        "ETag": f'"{version.sha256}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return StreamingResponse(_chunks(content), media_type=version.media_type, headers=headers)
+
+
+def _chunks(content: BinaryIO) -> Iterator[bytes]:
+    with content:
+        while chunk := content.read(CHUNK):
+            yield chunk
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the exact name as RFC 5987 UTF-8 (RFC 6266)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,0 +1,330 @@
+"""Learning themes: tag cases, recommendations and actions; search and summarise the
+learning of the cases a caller may list (`case_filter`). Services flush, never commit.
+
+Tagging replaces a subject's set of themes. It changes neither the case's state nor
+its facts, so the case's version (ETag) stays; it is audited ("tag_themes") and
+locks the case row, so concurrent taggings of one case run one after the other.
+Narrative snippets and recommendation texts are stage records (personal data): only
+callers with `case.read_personal` on the case get them, and each such read is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, union
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from workflow.access.permissions import Perm
+from workflow.access.principal import Principal
+from workflow.audit import chain as audit
+from workflow.errors import CaseNotFound, InvalidFacts
+from workflow.models import Action, Case, Partnership, Recommendation, ThemeTag
+from workflow.services.access import case_filter, require, visible_case
+from workflow.services.base import Context
+from workflow.themes import Taxonomy, Theme, recurring, snippet, unknown
+
+CLOSED_ACTION_STATUSES = ("completed_signed_off", "not_achieved")
+# (stage record, field) of the case narrative searched as free text.
+NARRATIVE = (
+    ("rapid_review", "summary"),
+    ("rapid_review", "learning"),
+    ("decision", "learning"),
+    ("decision", "reasons"),
+)
+
+
+def tag(
+    session: Session,
+    ctx: Context,
+    taxonomy: Taxonomy,
+    case_id: uuid.UUID,
+    themes: Sequence[str],
+    subject: tuple[str, uuid.UUID] | None = None,
+) -> list[str]:
+    """Replace the themes of the case, or of its recommendation / action `subject`
+    (kind, id); the themes now set, in the order given, without repeats."""
+    case = visible_case(session, ctx.principal, case_id, for_update=True)
+    require(ctx.principal, Perm.THEME_TAG, case)
+    kind, subject_id = subject or ("case", case.id)
+    if kind != "case":
+        get = session.get
+        row = get(Action, subject_id) if kind == "action" else get(Recommendation, subject_id)
+        if row is None or row.case_id != case.id:
+            raise CaseNotFound(f"no {kind} {subject_id} in case {case.id}")
+    code = _code(session, case)
+    slugs = taxonomy.check(themes, code)
+    same = (ThemeTag.subject_type == kind, ThemeTag.subject_id == subject_id)
+    session.execute(delete(ThemeTag).where(*same))
+    session.add_all(
+        ThemeTag(subject_type=kind, subject_id=subject_id, theme=s, case_id=case.id) for s in slugs
+    )
+    detail = {"subject_type": kind, "subject_id": str(subject_id), "themes": slugs}
+    _audit(session, ctx, case, code, "tag_themes", detail)
+    session.flush()
+    return slugs
+
+
+def themes_of(taxonomy: Taxonomy, principal: Principal) -> dict[str, Theme]:
+    """The caller's taxonomy: national themes plus those of the partnerships it belongs
+    to (every partnership's for a national-scope role)."""
+    if any(g.scope == "all" for g in principal.grants):
+        return taxonomy.for_partnerships(None)
+    return taxonomy.for_partnerships(g.partnership_code for g in principal.grants)
+
+
+@dataclass(frozen=True)
+class CaseHit:
+    case: Case
+    partnership: str
+    themes: list[str]
+    snippet: str | None  # only with case.read_personal, and only when searching text
+
+
+@dataclass(frozen=True)
+class RecommendationHit:
+    recommendation: Recommendation
+    themes: list[str]
+    text: str | None  # only with case.read_personal
+
+
+def search(
+    session: Session,
+    ctx: Context,
+    taxonomy: Taxonomy,
+    *,
+    theme: str | None,
+    q: str | None,
+    limit: int = 50,
+) -> tuple[list[CaseHit], list[RecommendationHit]]:
+    """Cases and recommendations carrying `theme` and/or containing `q`, newest first.
+
+    Free text is a case-insensitive substring match in SQL, complete (no candidate
+    cap) and alike on both databases: the narrative is read out of the JSON stage
+    records with SQLAlchemy's JSON path operators (SQLite `json_extract`, PostgreSQL
+    `#>>`; both return the unescaped text, unlike a cast of the whole document) and
+    compared with `lower(..) LIKE lower(..)` / `ILIKE`, with `%` and `_` in `q`
+    escaped. A recommendation's text is its own column. No index serves it: a search
+    scans the caller's cases, fine at partnership scale (thousands). SQLite folds the
+    case of ASCII letters only."""
+    q = (q or "").strip() or None
+    if theme is None and q is None:
+        raise InvalidFacts("give a theme, a text to look for (q), or both", "q")
+    _check_theme(taxonomy, ctx.principal, theme)
+    where: list[ColumnElement[bool]] = [case_filter(ctx.principal)]
+    rec_where = list(where)
+    if theme is not None:
+        where.append(Case.id.in_(_tagged("case", theme)))
+        rec_where.append(Recommendation.id.in_(_tagged("recommendation", theme)))
+    if q is not None:
+        # Searching narrative text reveals what it contains: only where the caller may
+        # read it (least privilege; viewers and the national role search by theme).
+        where.append(case_filter(ctx.principal, Perm.CASE_READ_PERSONAL))
+        rec_where.append(case_filter(ctx.principal, Perm.CASE_READ_PERSONAL))
+        in_rec = Recommendation.text.icontains(q, autoescape=True)
+        narrative = [
+            Case.details[path].as_string().icontains(q, autoescape=True) for path in NARRATIVE
+        ]
+        where.append(or_(*narrative, Case.id.in_(select(Recommendation.case_id).where(in_rec))))
+        rec_where.append(in_rec)
+    cases = list(
+        session.scalars(
+            select(Case).where(*where).order_by(Case.created_at.desc(), Case.id).limit(limit)
+        )
+    )
+    recs = _recommendations(session, rec_where, newest_first=True, limit=limit)
+    personal = _personal(ctx.principal, [*cases, *(c for _, c in recs)])
+    snippets = _snippets(session, [c for c in cases if c.id in personal], q) if q else {}
+    read = [c for c in cases if c.id in snippets] + [c for _, c in recs if c.id in personal]
+    audit_reads(session, ctx, read, "search_learning")
+    case_themes = _themes(session, "case", [c.id for c in cases])
+    rec_themes = _themes(session, "recommendation", [r.id for r, _ in recs])
+    return (
+        [
+            CaseHit(c, _code(session, c), case_themes.get(c.id, []), snippets.get(c.id))
+            for c in cases
+        ],
+        [
+            RecommendationHit(r, rec_themes.get(r.id, []), r.text if c.id in personal else None)
+            for r, c in recs
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ThemeCounts:
+    theme: Theme
+    cases: int = 0
+    recommendations: int = 0
+    recommendation_cases: int = 0  # the cases the theme's recommendations come from
+    open_actions: int = 0
+    overdue_actions: int = 0
+
+
+@dataclass(frozen=True)
+class RecurringGroup:
+    """Near-identical recommendations of one theme (workflow.themes.recurring);
+    `text` only with case.read_personal on every case of the group."""
+
+    text: str | None
+    case_ids: list[uuid.UUID]
+    recommendation_ids: list[uuid.UUID]
+
+
+def summary(session: Session, ctx: Context, taxonomy: Taxonomy) -> list[ThemeCounts]:
+    """Every theme of the caller's taxonomy with its counts over the caller's cases."""
+    counts = _counts(session, ctx, None)
+    mine = themes_of(taxonomy, ctx.principal)
+    return [ThemeCounts(theme, **counts.get(slug, {})) for slug, theme in mine.items()]
+
+
+def theme_summary(
+    session: Session, ctx: Context, taxonomy: Taxonomy, slug: str
+) -> tuple[ThemeCounts, list[RecurringGroup]]:
+    """One theme's counts and its recurring recommendations: grouped by near-identical
+    text when they come from two or more different cases."""
+    theme = _check_theme(taxonomy, ctx.principal, slug)
+    assert theme is not None
+    counts = ThemeCounts(theme, **_counts(session, ctx, slug).get(slug, {}))
+    tagged = Recommendation.id.in_(_tagged("recommendation", slug))
+    rows = _recommendations(session, [case_filter(ctx.principal), tagged], newest_first=False)
+    cases = {c.id: c for _, c in rows}
+    personal = _personal(ctx.principal, cases.values())
+    groups = [
+        RecurringGroup(
+            text if all(m[1] in personal for m in members) else None,
+            list(dict.fromkeys(m[1] for m in members)),
+            [m[0].id for m in members],
+        )
+        for members in recurring((r, c.id, r.text) for r, c in rows)
+        for text in [members[0][2]]
+    ]
+    read = [cases[i] for g in groups if g.text is not None for i in g.case_ids]
+    audit_reads(session, ctx, read, "read_learning")
+    return counts, groups
+
+
+def _counts(session: Session, ctx: Context, only: str | None) -> dict[str, dict[str, int]]:
+    """theme -> ThemeCounts fields, over the caller's cases (`only`: one theme)."""
+    visible = case_filter(ctx.principal)
+    one = [] if only is None else [ThemeTag.theme == only]
+    out: dict[str, dict[str, int]] = {}
+    for kind, key in (("case", "cases"), ("recommendation", "recommendations")):
+        subjects, n_cases = ThemeTag.subject_id.distinct(), ThemeTag.case_id.distinct()
+        rows = session.execute(
+            select(ThemeTag.theme, func.count(subjects), func.count(n_cases))
+            .join(Case, Case.id == ThemeTag.case_id)
+            .where(visible, ThemeTag.subject_type == kind, *one)
+            .group_by(ThemeTag.theme)
+        )
+        for theme, n, cases in rows:
+            out.setdefault(theme, {})[key] = n
+            if kind == "recommendation":
+                out[theme]["recommendation_cases"] = cases
+    # An action counts for a theme when it, or its recommendation, carries the theme.
+    direct = select(ThemeTag.theme, ThemeTag.subject_id.label("action_id")).where(
+        ThemeTag.subject_type == "action", *one
+    )
+    via = (
+        select(ThemeTag.theme, Action.id)
+        .join(Action, Action.recommendation_id == ThemeTag.subject_id)
+        .where(ThemeTag.subject_type == "recommendation", *one)
+    )
+    pairs = union(direct, via).subquery()
+    overdue = func.sum(sql_case((Action.due_date < ctx.today, 1), else_=0))
+    rows = session.execute(
+        select(pairs.c.theme, func.count(), overdue)
+        .join(Action, Action.id == pairs.c.action_id)
+        .join(Case, Case.id == Action.case_id)
+        .where(visible, Action.status.not_in(CLOSED_ACTION_STATUSES))
+        .group_by(pairs.c.theme)
+    )
+    for theme, n_open, n_overdue in rows:
+        out.setdefault(theme, {}).update(open_actions=n_open, overdue_actions=n_overdue or 0)
+    return out
+
+
+def _check_theme(taxonomy: Taxonomy, principal: Principal, slug: str | None) -> Theme | None:
+    mine = themes_of(taxonomy, principal)
+    if slug is not None and slug not in mine:
+        raise unknown(slug, mine, "theme", "your partnerships")
+    return None if slug is None else mine[slug]
+
+
+def _tagged(kind: str, theme: str) -> Select[uuid.UUID]:
+    return select(ThemeTag.subject_id).where(ThemeTag.subject_type == kind, ThemeTag.theme == theme)
+
+
+def _recommendations(
+    session: Session, where: Sequence[ColumnElement[bool]], *, newest_first: bool, limit: int = 0
+) -> list[tuple[Recommendation, Case]]:
+    created = Case.created_at.desc() if newest_first else Case.created_at
+    stmt = (
+        select(Recommendation, Case)
+        .join(Case, Case.id == Recommendation.case_id)
+        .where(*where)
+        .order_by(created, Case.id, Recommendation.number)
+    )
+    return [(r, c) for r, c in session.execute(stmt.limit(limit) if limit else stmt)]
+
+
+def _themes(session: Session, kind: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    out: dict[uuid.UUID, list[str]] = {}
+    rows = session.execute(
+        select(ThemeTag.subject_id, ThemeTag.theme)
+        .where(ThemeTag.subject_type == kind, ThemeTag.subject_id.in_(set(ids)))
+        .order_by(ThemeTag.theme)
+    )
+    for subject_id, theme in rows:
+        out.setdefault(subject_id, []).append(theme)
+    return out
+
+
+def _personal(principal: Principal, cases: Iterable[Case]) -> set[uuid.UUID]:
+    return {c.id for c in cases if principal.may(Perm.CASE_READ_PERSONAL, c.partnership_id, c.id)}
+
+
+def _snippets(session: Session, cases: Sequence[Case], q: str) -> dict[uuid.UUID, str]:
+    """Where `q` occurs in each case's narrative, else in its recommendations."""
+    texts = {c.id: [(c.details.get(s) or {}).get(f) for s, f in NARRATIVE] for c in cases}
+    rows = session.execute(
+        select(Recommendation.case_id, Recommendation.text)
+        .where(Recommendation.case_id.in_(list(texts)))
+        .order_by(Recommendation.number)
+    )
+    for case_id, text in rows:
+        texts[case_id].append(text)
+    found = {i: snippet((t for t in ts if isinstance(t, str)), q) for i, ts in texts.items()}
+    return {i: text for i, text in found.items() if text is not None}
+
+
+def audit_reads(session: Session, ctx: Context, cases: Iterable[Case], action: str) -> None:
+    """One audit record per case whose personal data was returned, as for any read."""
+    for case in {c.id: c for c in cases}.values():
+        _audit(session, ctx, case, _code(session, case), action, {})
+
+
+def _audit(
+    session: Session, ctx: Context, case: Case, chain: str, action: str, detail: dict[str, Any]
+) -> None:
+    audit.append(
+        session,
+        chain=chain,
+        occurred_at=ctx.now,
+        actor=ctx.actor,
+        action=action,
+        case_id=case.id,
+        client=ctx.client,
+        outcome="ok",
+        detail=detail,
+    )
+
+
+def _code(session: Session, case: Case) -> str:
+    partnership = session.get(Partnership, case.partnership_id)
+    assert partnership is not None
+    return partnership.code
