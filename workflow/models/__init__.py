@@ -1,6 +1,6 @@
 """SQLAlchemy tables, one module per area; importing this package registers them all."""
 
-from workflow.models.access import ApiToken, Membership, Partnership, User
+from workflow.models.access import ApiToken, FeedToken, Membership, Partnership, User
 from workflow.models.audit import AuditChainHead, AuditRecord, IdempotencyRecord
 from workflow.models.base import Base, UTCDateTime
 from workflow.models.case import (
@@ -37,6 +37,7 @@ __all__ = [
     "DeadlineAdjustment",
     "Document",
     "DocumentVersion",
+    "FeedToken",
     "IdempotencyRecord",
     "Membership",
     "Partnership",
