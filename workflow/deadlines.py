@@ -33,17 +33,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
 from workflow import deadline_explain as explain
-from workflow.calendar import NonWorkingDay, WorkingDayCalendar, add_months
+from workflow.calendar import WorkingDayCalendar
+from workflow.deadline_clock import (
+    Adjustment,
+    AdjustmentKind,
+    check_date,
+    due_date,
+    run_clock,
+    skipped,
+)
 from workflow.guards import GUARDS
 from workflow.rulebook import DeadlineDef, DeadlineUnit, Rulebook
 
 __all__ = [
     "Adjustment",
+    "AdjustmentKind",
     "DeadlineState",
     "DeadlineStatus",
     "RagThresholds",
@@ -53,8 +62,6 @@ __all__ = [
 ]
 
 Rag = Literal["red", "amber", "green"]
-AdjustmentKind = Literal["pause", "resume", "extension"]
-_ADJUSTMENT_KINDS = ("pause", "resume", "extension")
 
 
 class DeadlineState(StrEnum):
@@ -64,27 +71,6 @@ class DeadlineState(StrEnum):
     MET = "met"
     PAUSED = "paused"
     NOT_APPLICABLE = "not_applicable"
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """A pause, resumption or extension of one deadline, as recorded on the timeline.
-
-    For a pause or resume `effective_date` is the day it took effect; for an extension
-    it is the new due date."""
-
-    deadline: str
-    kind: AdjustmentKind
-    effective_date: date
-    reason: str
-    approved_by: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in _ADJUSTMENT_KINDS:
-            raise ValueError(
-                f"adjustment kind must be one of {_ADJUSTMENT_KINDS}, got {self.kind!r}"
-            )
-        _check_date(self.effective_date, "effective_date")
 
 
 @dataclass(frozen=True)
@@ -122,17 +108,6 @@ class DeadlineStatus:
     explanation: str  # sentences a person can check by hand (workflow/deadline_explain.py)
 
 
-def due_date(deadline: DeadlineDef, start: date, calendar: WorkingDayCalendar) -> date:
-    """The raw rule, without adjustments: `start` is day 0."""
-    _check_date(start, "start")
-    n = deadline.amount if deadline.direction == "after" else -deadline.amount
-    if deadline.unit is DeadlineUnit.WORKING_DAYS:
-        return calendar.add_working_days(start, n)
-    if deadline.unit is DeadlineUnit.CALENDAR_DAYS:
-        return start + timedelta(days=n)
-    return add_months(start, n)
-
-
 def evaluate(
     rulebook: Rulebook,
     deadline: DeadlineDef,
@@ -145,13 +120,13 @@ def evaluate(
     thresholds: RagThresholds = RagThresholds(),
 ) -> DeadlineStatus:
     """The status of one deadline of a case in `state` with `facts`, as of `today`."""
-    _check_date(today, "today")
+    check_date(today, "today")
     from_date = _date_fact(facts, deadline.from_fact)
     met_date = _date_fact(facts, deadline.met_by_fact)
     mine = [a for a in adjustments if a.deadline == deadline.name]
     clock = None
     if from_date is not None:
-        clock = _run_clock(deadline, from_date, calendar, mine, met_date or today)
+        clock = run_clock(deadline, from_date, calendar, mine, met_date or today)
     why_not = _why_not_applicable(deadline, state, facts)
 
     if met_date is not None:
@@ -213,7 +188,7 @@ def evaluate(
         calendar=calendar.division.value,
         raw_due=counted.raw if counted is not None else None,
         notes=clock.notes if clock is not None else (),
-        skipped=_skipped(deadline, clock, calendar),
+        skipped=skipped(deadline, clock, calendar),
         not_applicable=why_not,
     )
     return replace(result, explanation=explain.describe(result, trace))
@@ -248,79 +223,6 @@ def evaluate_all(
     ]
 
 
-@dataclass(frozen=True)
-class _Clock:
-    start: date  # the from fact's date (day 0)
-    raw: date  # the rule's due date, before adjustments
-    due: date
-    paused_days: int
-    paused_since: Adjustment | None
-    extended: bool
-    notes: tuple[str, ...]
-
-
-def _run_clock(
-    deadline: DeadlineDef,
-    start: date,
-    calendar: WorkingDayCalendar,
-    adjustments: Sequence[Adjustment],
-    as_of: date,
-) -> _Clock:
-    """Apply the adjustments, in the order recorded, to the rule's due date."""
-    raw = due_date(deadline, start, calendar)
-    due, paused, extended = raw, 0, False
-    open_pause: Adjustment | None = None
-    notes: list[str] = []
-    working = deadline.unit is DeadlineUnit.WORKING_DAYS
-    for adj in adjustments:
-        if adj.kind == "extension":
-            due, paused, extended = adj.effective_date, 0, True
-            notes.append(explain.extension(adj))
-        elif not deadline.pausable:
-            notes.append(explain.ignored(adj, "this deadline cannot be paused"))
-        elif adj.kind == "pause":
-            if open_pause is None:
-                open_pause = adj
-            else:
-                notes.append(explain.ignored(adj, "the deadline was already paused"))
-        elif open_pause is None:
-            notes.append(explain.ignored(adj, "the deadline was not paused"))
-        else:
-            n = _length(open_pause.effective_date, adj.effective_date, calendar, working)
-            pushed = _push(due, n, calendar, working)
-            notes.append(explain.interval(open_pause, adj, n, working, due, pushed))
-            due, paused, open_pause = pushed, paused + n, None
-    if open_pause is not None and open_pause.effective_date > as_of:
-        notes.append(explain.ignored(open_pause, "it takes effect later"))
-        open_pause = None
-    if open_pause is not None:
-        n = _length(open_pause.effective_date, as_of, calendar, working)
-        pushed = _push(due, n, calendar, working)
-        notes.append(explain.open_pause(open_pause, as_of, n, working, due, pushed))
-        due, paused = pushed, paused + n
-    return _Clock(start, raw, due, paused, open_pause, extended, tuple(notes))
-
-
-def _skipped(
-    deadline: DeadlineDef, clock: _Clock | None, calendar: WorkingDayCalendar
-) -> tuple[NonWorkingDay, ...]:
-    """The non-working days a working-day count stepped over (for the explanation).
-
-    An extension's date is set by a person, so then only the rule's own count is listed."""
-    if clock is None or deadline.unit is not DeadlineUnit.WORKING_DAYS:
-        return ()
-    return tuple(calendar.skipped_days(clock.start, clock.raw if clock.extended else clock.due))
-
-
-def _length(start: date, end: date, calendar: WorkingDayCalendar, working: bool) -> int:
-    days = calendar.working_days_between(start, end) if working else (end - start).days
-    return max(0, days)
-
-
-def _push(due: date, n: int, calendar: WorkingDayCalendar, working: bool) -> date:
-    return calendar.add_working_days(due, n) if working else due + timedelta(days=n)
-
-
 def _why_not_applicable(deadline: DeadlineDef, state: str, facts: Mapping[str, Any]) -> str | None:
     if deadline.applies_if is not None:
         guard = GUARDS[deadline.applies_if]
@@ -335,11 +237,4 @@ def _why_not_applicable(deadline: DeadlineDef, state: str, facts: Mapping[str, A
 
 def _date_fact(facts: Mapping[str, Any], name: str) -> date | None:
     value = facts.get(name)
-    return None if value is None else _check_date(value, f"fact {name!r}")
-
-
-def _check_date(value: object, what: str) -> date:
-    # A datetime is a date subclass but would count from the wrong day near midnight.
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise TypeError(f"{what} must be a datetime.date, got {value!r}")
-    return value
+    return None if value is None else check_date(value, f"fact {name!r}")
