@@ -33,7 +33,6 @@ from workflow.services.idempotency import IdempotencyRequest
 from workflow.themes import Taxonomy
 
 T = TypeVar("T")
-_ETAG = re.compile(r'^\s*"(\d{1,9})"\s*$|^\s*(\d{1,9})\s*$')
 _bearer = HTTPBearer(auto_error=False, description="An API token or a single sign-on JWT.")
 
 
@@ -125,7 +124,10 @@ Ctx = Annotated[Context, Depends(get_context)]
 def get_expected_version(
     if_match: Annotated[
         str | None,
-        Header(description='The case version you read, from its ETag, e.g. "3". Required.'),
+        Header(
+            description='The case version you read, from its ETag: "3", or the ETag of a GET '
+            'of the case such as "3.20260115.p" (its leading number is the version). Required.'
+        ),
     ] = None,
 ) -> int:
     if if_match is None:
@@ -133,9 +135,13 @@ def get_expected_version(
             "send If-Match with the case's ETag (its version) so that a concurrent change "
             "is detected instead of overwritten"
         )
-    found = _ETAG.match(if_match)
+    # "3", 3, or a GET's tag "3.20260115.p" / "3.p" / "3.r<hash>": the leading integer.
+    found = re.match(r'^\s*(?:"(\d{1,9})(?:\.[0-9A-Za-z.]{1,40})?"|(\d{1,9}))\s*$', if_match)
     if not found:
-        raise PreconditionRequired(f'If-Match must be a case version such as "3", got {if_match!r}')
+        raise PreconditionRequired(
+            f'If-Match must be a case version such as "3" or a case ETag such as '
+            f'"3.20260115.p", got {if_match!r}'
+        )
     return int(found.group(1) or found.group(2))
 
 

@@ -13,11 +13,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, openapi
+from api import errors, openapi, web
 from api.deps import Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
-from api.routes import action_plan, admin, cases, commands, documents, health, learning, rulebooks
+from api.routes import (
+    action_plan,
+    admin,
+    cases,
+    changes,
+    commands,
+    dashboard,
+    documents,
+    exports,
+    health,
+    learning,
+    rulebooks,
+)
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
 from workflow.calendars import CalendarBook
@@ -77,8 +89,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     openapi.install(app)
-    for module in (health, commands, cases, rulebooks, admin, action_plan, learning, documents):
+    for module in (
+        health,
+        commands,
+        cases,
+        rulebooks,
+        admin,
+        action_plan,
+        learning,
+        documents,
+        changes,
+        dashboard,
+        exports,
+    ):
         app.include_router(module.router)
+    app.include_router(web.router)  # the HTML dashboard at /
+    app.mount("/static", web.static_files(), name="static")
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -45,12 +45,18 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="casereview-load-"))
     env = {**os.environ, "CASEREVIEW_DATA_DIR": str(data), "CASEREVIEW_DATABASE_URL": ""}
     subprocess.run([*CLI, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    out = subprocess.run([*CLI, "setup"], env=env, cwd=ROOT, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [*CLI, "setup"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     token = next(w for w in out.split() if w.startswith("crt_"))
     port = free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}"}
     try:
@@ -62,9 +68,11 @@ def main() -> int:
                 time.sleep(0.1)
         case = httpx.post(f"{base}/api/v1/incidents", json=INCIDENT, headers=auth).json()
         print(f"{'endpoint':40} {'req/s':>8} {'p50':>8} {'p99':>8} {'non-2xx':>8} {'errors':>7}")
-        for label, path in (("GET /cases/{id} (audited read)", f"/api/v1/cases/{case['id']}"),
-                            ("GET /cases (list)", "/api/v1/cases"),
-                            ("GET /healthz (no database)", "/healthz")):
+        for label, path in (
+            ("GET /cases/{id} (audited read)", f"/api/v1/cases/{case['id']}"),
+            ("GET /cases (list)", "/api/v1/cases"),
+            ("GET /healthz (no database)", "/healthz"),
+        ):
             print(f"{label:40} " + run_wrk(base + path, token, args))
     finally:
         server.terminate()
@@ -75,18 +83,31 @@ def main() -> int:
 
 def run_wrk(url: str, token: str, args: argparse.Namespace) -> str:
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-         "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, timeout=args.seconds + 30)
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.connections}",
+            f"-d{args.seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=args.seconds + 30,
+    )
     text = result.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
     p50 = re.search(r"50%\s+([\d.]+\w+)", text)
     p99 = re.search(r"99%\s+([\d.]+\w+)", text)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     errors = re.search(r"Socket errors: (.*)", text)
-    return (f"{float(rps.group(1)) if rps else 0:8.0f} {p50.group(1) if p50 else '-':>8} "
-            f"{p99.group(1) if p99 else '-':>8} {non2xx.group(1) if non2xx else '0':>8} "
-            f"{'yes' if errors else 'none':>7}")
+    return (
+        f"{float(rps.group(1)) if rps else 0:8.0f} {p50.group(1) if p50 else '-':>8} "
+        f"{p99.group(1) if p99 else '-':>8} {non2xx.group(1) if non2xx else '0':>8} "
+        f"{'yes' if errors else 'none':>7}"
+    )
 
 
 if __name__ == "__main__":

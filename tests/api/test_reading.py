@@ -79,7 +79,7 @@ def test_next_actions_come_from_the_rulebook(client: TestClient) -> None:
 def test_case_read_has_etag_and_no_store(client: TestClient) -> None:
     case = open_case(client)
     response = client.get(f"/api/v1/cases/{case['id']}")
-    assert response.headers["etag"] == '"1"'
+    assert response.headers["etag"] == '"1.20260115.p"'  # version, day, personal
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.json()["records"]["incident"]["children"][0]["pseudonym"] == "Child A"

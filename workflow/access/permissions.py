@@ -36,6 +36,9 @@ class Perm(StrEnum):
     DOCUMENT_READ_UNREDACTED = "document.read_unredacted"
     THEME_TAG = "theme.tag"  # tag cases, recommendations and actions with themes
     AUDIT_VERIFY = "audit.verify"
+    DASHBOARD_READ = "dashboard.read"  # summary figures and annual report: no personal data
+    DATA_EXPORT = "data.export"  # CSV exports of the partnership's cases, deadlines, actions
+    FEED_CREATE = "feed.create"  # calendar (.ics) feed tokens of the partnership's deadlines
 
 
 Scope = Literal["partnership", "assigned", "all"]
@@ -78,7 +81,16 @@ def command(trigger: str) -> str:
 TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
     Role.NOTIFIER: (
         "partnership",
-        frozenset([*READ_ALL, Perm.DOCUMENT_UPLOAD, *map(command, INTAKE)]),
+        frozenset(
+            [
+                *READ_ALL,
+                Perm.DOCUMENT_UPLOAD,
+                *map(command, INTAKE),
+                Perm.DASHBOARD_READ,
+                Perm.DATA_EXPORT,
+                Perm.FEED_CREATE,
+            ]
+        ),
     ),
     Role.REVIEW_GROUP: (
         "partnership",
@@ -91,6 +103,9 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
                 Perm.DOCUMENT_UPLOAD,
                 Perm.THEME_TAG,
                 *map(command, REVIEW_GROUP_COMMANDS),
+                Perm.DASHBOARD_READ,
+                Perm.DATA_EXPORT,
+                Perm.FEED_CREATE,
             ]
         ),
     ),
@@ -106,16 +121,31 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
                 Perm.DOCUMENT_UPLOAD,
                 command("receive_final_report"),
                 command("record_involvement"),
+                Perm.DASHBOARD_READ,
             ]
         ),
     ),
-    Role.ACTION_OWNER: ("partnership", frozenset([*READ_SUMMARY, Perm.ACTION_UPDATE])),
-    Role.VIEWER: ("partnership", frozenset(READ_SUMMARY)),
+    Role.ACTION_OWNER: (
+        "partnership",
+        frozenset([*READ_SUMMARY, Perm.ACTION_UPDATE, Perm.DASHBOARD_READ, Perm.FEED_CREATE]),
+    ),
+    Role.VIEWER: (
+        "partnership",
+        frozenset([*READ_SUMMARY, Perm.DASHBOARD_READ, Perm.FEED_CREATE]),
+    ),
     Role.PARTNERSHIP_ADMIN: (
         "partnership",
-        frozenset([*READ_SUMMARY, Perm.AUDIT_VERIFY]),
+        frozenset(
+            [
+                *READ_SUMMARY,
+                Perm.AUDIT_VERIFY,
+                Perm.DASHBOARD_READ,
+                Perm.DATA_EXPORT,
+                Perm.FEED_CREATE,
+            ]
+        ),
     ),
-    Role.NATIONAL: ("all", frozenset(READ_SUMMARY)),
+    Role.NATIONAL: ("all", frozenset([*READ_SUMMARY, Perm.DASHBOARD_READ])),
 }
 
 # Fields of a case that only CASE_READ_PERSONAL may see (special category data).

@@ -1,0 +1,93 @@
+"""Summary figures: the dashboard and the annual report (JSON and CSV).
+
+Both read one snapshot of the database and carry no personal data."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from api.deps import Ctx, ServicesDep
+from api.errors import responses
+from api.schemas.dashboard import AnnualReportOut, DashboardOut
+from workflow.services import dashboard, reports
+from workflow.services.exports import csv_text
+
+router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+ERRORS = responses(401, 403, 422, 503)
+Partnership = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="One partnership's code; default: every partnership you may see "
+        "(the national role: all of them).",
+    ),
+]
+Year = Annotated[int, Query(ge=1990, le=2100, description="A calendar year (1 Jan - 31 Dec).")]
+
+
+@router.get("/dashboard", response_model=DashboardOut, responses=ERRORS)
+async def get_dashboard(
+    services: ServicesDep,
+    ctx: Ctx,
+    partnership: Partnership = None,
+    from_: Annotated[
+        date | None,
+        Query(alias="from", description="Timeliness period start; default 12 months ago."),
+    ] = None,
+    to: Annotated[date | None, Query(description="Timeliness period end; default today.")] = None,
+) -> DashboardOut:
+    """Cases by stage, overdue deadlines, deadlines due in the next 5 working days, open
+    and overdue actions by agency, and timeliness over a period."""
+
+    def run(session: Session) -> DashboardOut:
+        figures = dashboard.dashboard(session, ctx, partnership=partnership, start=from_, end=to)
+        return DashboardOut.of(figures, dashboard.DUE_SOON_WORKING_DAYS)
+
+    return await services.call(services.database.read_snapshot, run)
+
+
+@router.get("/reports/annual", response_model=AnnualReportOut, responses=ERRORS)
+async def annual_report(
+    services: ServicesDep, ctx: Ctx, year: Year, partnership: Partnership = None
+) -> AnnualReportOut:
+    """The figures of the annual report for a calendar year."""
+
+    def run(session: Session) -> AnnualReportOut:
+        return AnnualReportOut.of(reports.annual_report(session, ctx, year, partnership))
+
+    return await services.call(services.database.read_snapshot, run)
+
+
+@router.get(
+    "/reports/annual.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "figure, item, value rows"},
+        **ERRORS,
+    },
+)
+async def annual_report_csv(
+    services: ServicesDep, ctx: Ctx, year: Year, partnership: Partnership = None
+) -> Response:
+    """The annual report's figures as CSV: one (figure, item, value) row each."""
+
+    def run(session: Session) -> str:
+        report = reports.annual_report(session, ctx, year, partnership)
+        return csv_text([["figure", "item", "value"], *reports.csv_rows(report)])
+
+    text = await services.call(services.database.read_snapshot, run)
+    suffix = re.sub(r"[^A-Za-z0-9_-]", "_", f"-{partnership}") if partnership else ""
+    name = f"annual-report-{year}{suffix}.csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,230 @@
+"""The web dashboard's session (an API token kept in an HttpOnly cookie) and rendering.
+
+The token itself is the credential (no server-side session store): signing in
+checks it with `accounts.authenticate_token`, every page checks it again, so a
+revoked or expired token, or a disabled user, signs the browser out at once.
+The cookie is HttpOnly, SameSite=Strict (no cross-site request carries it) and
+Secure over HTTPS; the token is never written into a page. Every HTML response
+carries a strict Content-Security-Policy (no inline script or style).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from api.deps import Now, ServicesDep, client_of
+from api.observability import principal_id_var
+from api.schemas.cases import CaseSummary
+from api.schemas.deadlines import DeadlineOut
+from workflow.access import accounts
+from workflow.access.principal import Principal
+from workflow.errors import NotAuthenticated
+from workflow.services.base import LOCAL_ZONE, Context
+
+COOKIE = "casereview_session"
+SIGN_IN = "/session"
+# Headers of every HTML response: no inline script or style, nothing from elsewhere.
+HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+}
+_NEXT = re.compile(r"^/(?:cases/[0-9a-fA-F-]{36}|rulebooks(?:/[a-z0-9-]{1,64})?)?$")
+_MAX_TOKEN = 512
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequired(HTTPException):
+    """Answered as 303 See Other to the sign-in page (the browser follows it)."""
+
+    def __init__(self, path: str) -> None:
+        target = SIGN_IN + (f"?next={quote(path, safe='/')}" if _NEXT.match(path) else "")
+        super().__init__(303, "sign in first", headers={"Location": target})
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: only a page of this dashboard (no open redirect)."""
+    return value if value and _NEXT.match(value) else "/"
+
+
+async def _principal(services: ServicesDep, now: Now, raw: str | None) -> Principal | None:
+    if not raw or len(raw) > _MAX_TOKEN:
+        return None
+    try:
+        principal = await services.read(lambda s: accounts.authenticate_token(s, raw, now))
+    except NotAuthenticated:
+        return None
+    principal_id_var.set(str(principal.user_id))
+    return principal
+
+
+def _context(request: Request, services: ServicesDep, principal: Principal, now: Now) -> Context:
+    return Context(
+        services.rulebooks,
+        principal,
+        now,
+        client_of(request),
+        services.calendars,
+        services.rag_amber_working_days,
+    )
+
+
+async def page_context(request: Request, services: ServicesDep, now: Now) -> Context:
+    """The signed-in caller of a page, or a redirect to the sign-in page."""
+    principal = await _principal(services, now, request.cookies.get(COOKIE))
+    if principal is None:
+        raise SignInRequired(request.url.path)
+    return _context(request, services, principal, now)
+
+
+async def json_context(request: Request, services: ServicesDep, now: Now) -> Context:
+    """The signed-in caller of a script's request: 401 problem+json, not a redirect."""
+    principal = await _principal(services, now, request.cookies.get(COOKIE))
+    if principal is None:
+        raise NotAuthenticated("the session has ended; sign in again")
+    return _context(request, services, principal, now)
+
+
+PageCtx = Annotated[Context, Depends(page_context)]
+JsonCtx = Annotated[Context, Depends(json_context)]
+
+
+def same_origin(request: Request) -> bool:
+    """A form POST from a page of this site. Browsers say so in Sec-Fetch-Site; the
+    Origin header is `null` under this app's `Referrer-Policy: no-referrer`."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return True  # not a browser; SameSite=Strict keeps cross-site cookies out anyway
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+# --- rendering: formatting only; every decision comes from the services ---
+
+
+def label(name: str | None) -> str:
+    """`notification_due` -> `Notification due`."""
+    return (name or "").replace("_", " ").replace("-", " ").capitalize()
+
+
+def when(value: date | datetime | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_ZONE).strftime("%a %-d %b %Y, %H:%M")
+    return value.strftime("%a %-d %b %Y")
+
+
+def describe(value: Any) -> str:
+    """A stored value as short text (records and timeline payloads)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return when(value)
+    if isinstance(value, str) and _ISO_DATE.match(value):  # a date in a stored record
+        return when(date.fromisoformat(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{label(k)}: {describe(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(describe(v) for v in value) or "none"
+    return str(value)
+
+
+def rating(d: DeadlineOut) -> str:
+    """The words that go with a red/amber/green rating (never colour alone)."""
+    days = d.working_days_late or 0
+    if d.kind == "earliest":  # a date before which something should not happen
+        if d.state == "met":
+            return "Met on time" if d.on_time else "Met too early"
+        return f"Not before {when(d.due_date)}" if d.due_date else label(d.state)
+    if d.state == "overdue":
+        return f"Overdue by {_days(days)}"
+    if d.state == "pending" and d.working_days_remaining is not None:
+        n = d.working_days_remaining
+        return "Due today" if n == 0 else f"Due in {_days(n)}"
+    if d.state == "met":
+        return "Met on time" if d.on_time else f"Met {_days(days)} late"
+    return label(d.state)
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'' if n == 1 else 's'}"
+
+
+def case_name(case: CaseSummary) -> str:
+    return case.local_reference or case.title or f"Case {str(case.id)[:8]}"
+
+
+templates.env.filters.update(label=label, when=when, describe=describe)
+templates.env.globals.update(rating=rating, case_name=case_name)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """An HTML page (or fragment) with the HTML security headers."""
+    return templates.TemplateResponse(
+        request, name, context, status_code=status, headers=HTML_HEADERS
+    )
+
+
+def _sign_in_page(request: Request, next_path: str, error: str | None, status: int) -> HTMLResponse:
+    return render(request, "signin.html", {"next": next_path, "error": error}, status)
+
+
+@router.get(SIGN_IN, response_class=HTMLResponse)
+async def sign_in_form(
+    request: Request, next_path: Annotated[str | None, Query(alias="next")] = None
+) -> HTMLResponse:
+    return _sign_in_page(request, safe_next(next_path), None, 200)
+
+
+@router.post(SIGN_IN)
+async def sign_in(
+    request: Request,
+    services: ServicesDep,
+    now: Now,
+    token: Annotated[str, Form(max_length=_MAX_TOKEN)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=200)] = "/",
+) -> Response:
+    """Check the token and keep it in the session cookie; then go where the user was going."""
+    target, raw = safe_next(next_path), token.strip()
+    if not same_origin(request):
+        return _sign_in_page(request, target, "Sign in from this site's own page", 403)
+    if await _principal(services, now, raw) is None:
+        error = "Enter a valid API token" if raw else "Enter your API token"
+        return _sign_in_page(request, target, error, 400)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE, raw, httponly=True, samesite="strict", secure=_https(request), path="/"
+    )
+    return response
+
+
+@router.post(SIGN_IN + "/end")
+async def sign_out(request: Request) -> Response:
+    """Forget the session cookie (the token itself stays valid for the API)."""
+    if not same_origin(request):
+        return Response(status_code=403)
+    response = RedirectResponse(SIGN_IN, status_code=303)
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request)
+    )
+    return response
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"

@@ -1,0 +1,129 @@
+"""Entity tags for cheap polling, derived from versions, never from a rendered body.
+
+A case's tag is `"<version>.<YYYYMMDD>.<p|s>"`: its version, today in Europe/London
+(deadline statuses are relative to today) and whether the caller gets the personal
+(p) or summary (s) representation. The timeline's is `"<version>.<p|s>"`; next
+actions' `"<version>.r<hash of the roles reaching the case>"`. Each is looked up with
+one narrow query (`case_stamp`) so that a matching `If-None-Match` is answered
+without loading or rendering anything, and only for a case the caller may see.
+
+A list's tag hashes a change counter of the caller's visible cases (how many, and
+the sum of their versions: every change of a case adds exactly one to its version),
+the query, today and the caller's grants. The sum is used rather than the largest
+timeline event id because on PostgreSQL ids are not committed in id order across
+partnerships: a late commit of a smaller id would not move a maximum.
+
+Not in any tag: configuration read at start-up (config/calendar.yaml closure days,
+the RAG amber threshold) and `casereview deadlines refresh`; after changing them a
+client holding a tag keeps its copy until the case's next change or the next day.
+A case's tag distinguishes only personal from summary callers, so its
+`allowed_actions` can lag a same-day change of a caller's roles within one of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflow.access.permissions import Perm
+from workflow.access.principal import Principal
+from workflow.errors import CaseNotFound
+from workflow.models import Case
+from workflow.services.access import case_filter
+
+_TAG = re.compile(r'(?:W/)?("[^"]*")')
+
+
+@dataclass(frozen=True)
+class CaseStamp:
+    """What a case's tags are made of, as one caller sees the case."""
+
+    case_id: uuid.UUID
+    version: int
+    personal: bool  # the caller gets the personal representation (same rule as reads)
+    roles: tuple[str, ...]  # the caller's roles whose scope reaches the case, sorted
+
+
+def case_stamp(session: Session, principal: Principal, case_id: uuid.UUID) -> CaseStamp:
+    """One query: the case's version and partnership; CaseNotFound unless the caller
+    may see the case (the same answer as for a case that does not exist)."""
+    row = session.execute(
+        select(Case.version, Case.partnership_id).where(Case.id == case_id)
+    ).one_or_none()
+    if row is None or not principal.can_see(row.partnership_id, case_id):
+        raise CaseNotFound(f"no case {case_id}")
+    return stamp_of(principal, case_id, row.partnership_id, row.version)
+
+
+def stamp_of(
+    principal: Principal, case_id: uuid.UUID, partnership_id: uuid.UUID, version: int
+) -> CaseStamp:
+    # The rule of workflow.services.access.sees_personal_data, without loading the case.
+    personal = principal.may(Perm.CASE_READ_PERSONAL, partnership_id, case_id)
+    roles = tuple(sorted({g.role for g in principal.grants_reaching(partnership_id, case_id)}))
+    return CaseStamp(case_id, version, personal, roles)
+
+
+def _rep(personal: bool) -> str:
+    return "p" if personal else "s"
+
+
+def case_tag(version: int, today: date, personal: bool) -> str:
+    """Version, day (deadline statuses count from today) and representation. A role
+    change within the same representation can leave `allowed_actions` stale until the
+    next change or day; commands enforce permissions regardless."""
+    return f'"{version}.{today:%Y%m%d}.{_rep(personal)}"'
+
+
+def timeline_tag(version: int, personal: bool) -> str:
+    return f'"{version}.{_rep(personal)}"'
+
+
+def next_actions_tag(version: int, roles: Iterable[str]) -> str:
+    return f'"{version}.r{_digest(",".join(sorted(roles)))[:10]}"'
+
+
+def list_tag(
+    session: Session, principal: Principal, query: Iterable[tuple[str, str]], today: date
+) -> str:
+    """The tag of a page of `GET /cases` for this caller, from one aggregate query."""
+    count, total = session.execute(
+        select(func.count(Case.id), func.coalesce(func.sum(Case.version), 0)).where(
+            case_filter(principal)
+        )
+    ).one()
+    parts = [
+        f"{count}.{total}",
+        today.isoformat(),
+        "&".join(f"{k}={v}" for k, v in sorted(query)),
+        grants_digest(principal),
+    ]
+    return f'"c{_digest("|".join(parts))[:24]}"'
+
+
+def grants_digest(principal: Principal) -> str:
+    """Changes whenever what the caller may see changes: roles, partnerships, assignments."""
+    grants = sorted(f"{g.partnership_id}:{g.role}" for g in principal.grants)
+    assigned = sorted(str(c) for c in principal.assigned_cases)
+    return _digest(";".join(grants) + "/" + ";".join(assigned))[:16]
+
+
+def matches(if_none_match: str | None, tag: str, *, star: bool = True) -> bool:
+    """RFC 9110 13.1.2: `*` (unless `star` is False), or any listed tag equal by weak
+    comparison."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return star
+    return tag.removeprefix("W/") in _TAG.findall(if_none_match)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
