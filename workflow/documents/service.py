@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
-from workflow.audit import chain as audit
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents import UploadRequest
 from workflow.documents.sniff import check_filename, check_matches, detect
 from workflow.documents.storage import Staged, Storage, new_key, receive
 from workflow.errors import DocumentNotFound, DomainError
-from workflow.models import Case, Document, DocumentVersion, Partnership
+from workflow.models import Case, Document, DocumentVersion
 from workflow.services.access import require, visible_case
 from workflow.services.base import Context
 from workflow.services.idempotency import IdempotencyRequest, Outcome
+from workflow.services.recording import audit_case
 from workflow.services.runner import record_refusal, run_command
 
 UPLOAD, DOWNLOAD = "upload_document", "download_document"
@@ -236,18 +236,12 @@ def _audit(
     session: Session, ctx: Context, case: Case, action: str, doc: Document, v: DocumentVersion
 ) -> None:
     """Ids, numbers and the checksum only: titles and filenames may name people."""
-    partnership = session.get(Partnership, case.partnership_id)
-    assert partnership is not None
-    audit.append(
+    audit_case(
         session,
-        chain=partnership.code,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-        detail={"document_id": str(doc.id), "version": v.version, "sha256": v.sha256},
+        ctx,
+        case,
+        action,
+        {"document_id": str(doc.id), "version": v.version, "sha256": v.sha256},
     )
 
 

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 from workflow import repository
 from workflow.access.permissions import command
 from workflow.access.principal import Principal
-from workflow.audit import chain as audit
 from workflow.deadlines import DeadlineState, DeadlineStatus
 from workflow.errors import InvalidFacts
-from workflow.models import Case, CaseEvent, CaseLink, Partnership
+from workflow.models import Case, CaseEvent, CaseLink
 from workflow.repository import DeadlineFilter
 from workflow.rulebook import Rulebook, RulebookRegistry
 from workflow.services import clock
@@ -26,6 +25,7 @@ from workflow.services.access import case_filter, sees_personal_data, visible_ca
 
 __all__ = ["CaseView", "NextAction", "visible_case"]
 from workflow.services.base import Context
+from workflow.services.recording import audit_case
 
 
 @dataclass(frozen=True)
@@ -153,16 +153,4 @@ def next_actions(rulebook: Rulebook, principal: Principal, case: Case) -> list[N
 def record_read(session: Session, ctx: Context, case_id: uuid.UUID, action: str) -> None:
     """Audit a read of a case's personal data (a short write transaction of its own,
     so reads never hold the write lock while they load and render)."""
-    case = visible_case(session, ctx.principal, case_id)
-    partnership = session.get(Partnership, case.partnership_id)
-    assert partnership is not None
-    audit.append(
-        session,
-        chain=partnership.code,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-    )
+    audit_case(session, ctx, visible_case(session, ctx.principal, case_id), action)

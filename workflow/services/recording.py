@@ -21,12 +21,31 @@ def record_change(
 ) -> None:
     """One timeline event (the case's current version) and one audit record."""
     session.add(timeline_event(case, event_type, from_state, case.state, payload, ctx))
+    audit_case(session, ctx, case, event_type, {"version": case.version, "state": case.state})
+
+
+def audit_case(
+    session: Session, ctx: Context, case: Case, action: str, detail: dict[str, Any] | None = None
+) -> None:
+    """One successful audit record about `case`, in its partnership's chain. `detail`
+    holds ids and numbers only, never personal data."""
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
-    audit_ok(session, ctx, partnership.code, case, event_type)
+    audit.append(
+        session,
+        chain=partnership.code,
+        occurred_at=ctx.now,
+        actor=ctx.actor,
+        action=action,
+        case_id=case.id,
+        client=ctx.client,
+        outcome="ok",
+        detail=detail or {},
+    )
 
 
 def audit_ok(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
+    """The audit record of a command (version and state reached) in `chain`."""
     audit.append(
         session,
         chain=chain,
