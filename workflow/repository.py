@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import CaseNotFound, DomainError
-from workflow.models import Case, CaseDeadline, CaseEvent
+from workflow.models import Case, CaseDeadline, CaseEvent, ThemeTag
 
 
 class InvalidCursor(DomainError):
@@ -80,35 +80,76 @@ class DeadlineFilter:
         return stmt
 
 
+@dataclass(frozen=True)
+class CaseQuery:
+    """What a page of cases is filtered and ordered by (all optional)."""
+
+    states: Sequence[str] = ()
+    stages: Sequence[str] = ()
+    rulebook_id: str | None = None
+    partnership_ids: Sequence[uuid.UUID] = ()
+    theme: str | None = None
+    aware_from: date | None = None
+    aware_to: date | None = None
+    deadline: DeadlineFilter | None = None
+    deadline_state: tuple[str | None, str] | None = None  # (deadline name or any, state)
+    oldest_first: bool = False
+
+
 def list_cases(
     session: Session,
     *,
     visible: ColumnElement[bool],
-    states: Sequence[str] = (),
-    stages: Sequence[str] = (),
-    rulebook_id: str | None = None,
-    deadline: DeadlineFilter | None = None,
+    query: CaseQuery = CaseQuery(),
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
-    """Newest first; keyset pagination on (created_at, id). Returns the page and
-    the cursor of the next page (None on the last page)."""
+    """Newest (or oldest) first; keyset pagination on (created_at, id). Returns the
+    page and the cursor of the next page (None on the last page)."""
+    q = query
     stmt = select(Case).where(visible)
-    if states:
-        stmt = stmt.where(Case.state.in_(states))
-    if stages:
-        stmt = stmt.where(Case.stage.in_(stages))
-    if rulebook_id:
-        stmt = stmt.where(Case.rulebook_id == rulebook_id)
-    if deadline is not None:
-        stmt = stmt.where(Case.id.in_(deadline.case_ids()))
+    if q.states:
+        stmt = stmt.where(Case.state.in_(q.states))
+    if q.stages:
+        stmt = stmt.where(Case.stage.in_(q.stages))
+    if q.rulebook_id:
+        stmt = stmt.where(Case.rulebook_id == q.rulebook_id)
+    if q.partnership_ids:
+        stmt = stmt.where(Case.partnership_id.in_(q.partnership_ids))
+    if q.theme:
+        stmt = stmt.where(
+            Case.id.in_(
+                select(ThemeTag.case_id).where(
+                    ThemeTag.subject_type == "case", ThemeTag.theme == q.theme
+                )
+            )
+        )
+    if q.aware_from:
+        stmt = stmt.where(Case.aware_date >= q.aware_from)
+    if q.aware_to:
+        stmt = stmt.where(Case.aware_date <= q.aware_to)
+    if q.deadline is not None:
+        stmt = stmt.where(Case.id.in_(q.deadline.case_ids()))
+    if q.deadline_state is not None:
+        name, state = q.deadline_state
+        having = select(CaseDeadline.case_id).where(CaseDeadline.state == state)
+        if name:
+            having = having.where(CaseDeadline.name == name)
+        stmt = stmt.where(Case.id.in_(having))
     if cursor:
         when, ident = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(Case.created_at < when, and_(Case.created_at == when, Case.id < ident))
+        after = (
+            or_(Case.created_at > when, and_(Case.created_at == when, Case.id > ident))
+            if q.oldest_first
+            else or_(Case.created_at < when, and_(Case.created_at == when, Case.id < ident))
         )
-    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
-    rows: list[Case] = list(session.scalars(stmt))
+        stmt = stmt.where(after)
+    order = (
+        (Case.created_at.asc(), Case.id.asc())
+        if q.oldest_first
+        else (Case.created_at.desc(), Case.id.desc())
+    )
+    rows: list[Case] = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None

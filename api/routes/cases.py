@@ -12,11 +12,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import Ctx, ServicesDep
 from api.errors import responses
 from api.routes.commands import action_path
+from api.schemas.case_list import CaseListParams
 from api.schemas.cases import (
     CaseListItem,
     CaseOut,
@@ -28,6 +30,7 @@ from api.schemas.cases import (
     TimelineEvent,
 )
 from workflow import repository
+from workflow.errors import InvalidFacts
 from workflow.services import etags, queries
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -54,54 +57,20 @@ async def list_cases(
     services: ServicesDep,
     ctx: Ctx,
     response: Response,
+    params: Annotated[CaseListParams, Query()],
     if_none_match: IfNoneMatch = None,
-    state: Annotated[list[str] | None, Query(description="Filter by state (repeatable).")] = None,
-    stage: Annotated[list[str] | None, Query(description="Filter by stage (repeatable).")] = None,
-    rulebook: Annotated[str | None, Query(max_length=64)] = None,
-    overdue: Annotated[bool, Query(description="Only cases with an overdue deadline.")] = False,
-    due_within: Annotated[
-        int | None,
-        Query(ge=0, le=260, description="Only cases with a deadline due within N working days."),
-    ] = None,
-    deadline: Annotated[
-        str | None,
-        Query(
-            max_length=64,
-            description="Restrict the deadline filters to this deadline name; "
-            "alone: cases where it is pending.",
-        ),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage | Response:
-    """The cases you may see, newest first, a page at a time: pass `next_cursor`
-    back as `cursor`. The ETag changes whenever any case you may see changes."""
-    query = [("state", v) for v in sorted(set(state or ()))]
-    query += [("stage", v) for v in sorted(set(stage or ()))]
-    query += [
-        ("rulebook", str(rulebook)),
-        ("overdue", str(overdue)),
-        ("due_within", str(due_within)),
-        ("deadline", str(deadline)),
-        ("limit", str(limit)),
-        ("cursor", str(cursor)),
-    ]
+    """The cases you may see, newest first (or `sort=oldest`), a page at a time: pass
+    `next_cursor` back as `cursor`. The ETag changes whenever any case you may see
+    changes. `fields` makes the items sparse."""
+    wanted = _fields(params.fields)
 
     def run(session: Session) -> tuple[str, CasePage | None]:
-        tag = etags.list_tag(session, ctx.principal, query, ctx.today)
+        tag = etags.list_tag(session, ctx.principal, params.tag_parts(), ctx.today)
         if etags.matches(if_none_match, tag, star=False):  # `*`: validate the query first
             return tag, None
         page, next_cursor = queries.list_cases(
-            session,
-            ctx,
-            states=state or (),
-            stages=stage or (),
-            rulebook_id=rulebook,
-            overdue=overdue,
-            due_within=due_within,
-            deadline=deadline,
-            limit=limit,
-            cursor=cursor,
+            session, ctx, params.request(), limit=params.limit, cursor=params.cursor
         )
         upcoming = repository.next_deadlines(session, [c.id for c in page])
         items = [
@@ -117,9 +86,29 @@ async def list_cases(
     tag, page = await services.read(run)
     if page is None:
         return not_modified(tag, REVALIDATE)
-    response.headers["ETag"] = tag
-    response.headers["Cache-Control"] = REVALIDATE
+    headers = {"ETag": tag, "Cache-Control": REVALIDATE}
+    if wanted:
+        body = {
+            "items": [i.model_dump(mode="json", include=wanted) for i in page.items],
+            "next_cursor": page.next_cursor,
+        }
+        return JSONResponse(body, headers=headers)
+    response.headers.update(headers)
     return page
+
+
+def _fields(raw: str | None) -> set[str] | None:
+    if not raw:
+        return None
+    wanted = {f.strip() for f in raw.split(",") if f.strip()} | {"id"}
+    unknown = sorted(wanted - set(CaseListItem.model_fields))
+    if unknown:
+        raise InvalidFacts(
+            f"unknown field {', '.join(unknown)}; one of: "
+            f"{', '.join(sorted(CaseListItem.model_fields))}",
+            "fields",
+        )
+    return wanted
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=READ_ERRORS)

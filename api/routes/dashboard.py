@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import Ctx, ServicesDep
 from api.errors import responses
+from api.routes.cases import NOT_MODIFIED, REVALIDATE, IfNoneMatch, not_modified
 from api.schemas.dashboard import AnnualReportOut, DashboardOut
-from workflow.services import dashboard, reports
+from workflow.services import dashboard, etags, reports
 from workflow.services.exports import csv_text
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
@@ -30,25 +31,47 @@ Partnership = Annotated[
 Year = Annotated[int, Query(ge=1990, le=2100, description="A calendar year (1 Jan - 31 Dec).")]
 
 
-@router.get("/dashboard", response_model=DashboardOut, responses=ERRORS)
+@router.get("/dashboard", response_model=DashboardOut, responses={**NOT_MODIFIED, **ERRORS})
 async def get_dashboard(
     services: ServicesDep,
     ctx: Ctx,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
     partnership: Partnership = None,
     from_: Annotated[
         date | None,
         Query(alias="from", description="Timeliness period start; default 12 months ago."),
     ] = None,
     to: Annotated[date | None, Query(description="Timeliness period end; default today.")] = None,
-) -> DashboardOut:
+) -> DashboardOut | Response:
     """Cases by stage, overdue deadlines, deadlines due in the next 5 working days, open
     and overdue actions by agency, and timeliness over a period."""
 
-    def run(session: Session) -> DashboardOut:
-        figures = dashboard.dashboard(session, ctx, partnership=partnership, start=from_, end=to)
-        return DashboardOut.of(figures, dashboard.DUE_SOON_WORKING_DAYS)
+    query = [
+        ("view", "dashboard"),
+        ("partnership", str(partnership)),
+        ("from", str(from_)),
+        ("to", str(to)),
+    ]
 
-    return await services.call(services.database.read_snapshot, run)
+    def run(session: Session) -> tuple[str, DashboardOut | None]:
+        # Every figure derives from the visible cases (an action change bumps its case's
+        # version), today's date and the parameters: the list's change counter covers it.
+        tag = etags.list_tag(session, ctx.principal, query, ctx.today)
+        if etags.matches(if_none_match, tag, star=False):
+            return tag, None
+        figures = dashboard.dashboard(session, ctx, partnership=partnership, start=from_, end=to)
+        return tag, DashboardOut.of(figures, dashboard.DUE_SOON_WORKING_DAYS)
+
+    found: tuple[str, DashboardOut | None] = await services.call(
+        services.database.read_snapshot, run
+    )
+    tag, out = found
+    if out is None:
+        return not_modified(tag, REVALIDATE)
+    response.headers["ETag"] = tag
+    response.headers["Cache-Control"] = REVALIDATE
+    return out
 
 
 @router.get("/reports/annual", response_model=AnnualReportOut, responses=ERRORS)

@@ -61,7 +61,7 @@ def _urgency(d: DeadlineOut | None) -> tuple[int, date]:
 
 
 def _dashboard(session: Session, ctx: Context) -> tuple[list[Row], bool]:
-    cases, more = queries.list_cases(session, ctx, limit=MAX_CASES)
+    cases, more = queries.list_cases(session, ctx, queries.CaseListRequest(), limit=MAX_CASES)
     rows = []
     for case in cases:
         view = queries.view_of(session, ctx, case)

@@ -291,3 +291,16 @@ def test_the_stream_sends_the_same_changes_and_ends(client: TestClient) -> None:
     )
     assert resumed.text.count("event: change") == 1
     assert case["id"] in resumed.text
+
+
+def test_dashboard_answers_304_until_a_case_changes(client: TestClient) -> None:
+    case = open_case(client)
+    first = client.get("/api/v1/dashboard")
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    again = client.get("/api/v1/dashboard", headers={"If-None-Match": tag})
+    assert again.status_code == 304
+    drive(client, case, "record_notification")
+    changed = client.get("/api/v1/dashboard", headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +18,8 @@ from workflow.access.permissions import command
 from workflow.access.principal import Principal
 from workflow.deadlines import DeadlineState, DeadlineStatus
 from workflow.errors import InvalidFacts
-from workflow.models import Case, CaseEvent, CaseLink
-from workflow.repository import DeadlineFilter
+from workflow.models import Case, CaseEvent, CaseLink, Partnership
+from workflow.repository import CaseQuery, DeadlineFilter
 from workflow.rulebook import Rulebook, RulebookRegistry
 from workflow.services import clock
 from workflow.services.access import case_filter, sees_personal_data, visible_case
@@ -78,25 +79,39 @@ def view_of(session: Session, ctx: Context, case: Case) -> CaseView:
     )
 
 
+@dataclass(frozen=True)
+class CaseListRequest:
+    """A caller's list request, as given (validated here against the rulebooks)."""
+
+    states: Sequence[str] = ()
+    stages: Sequence[str] = ()
+    rulebook: str | None = None
+    partnership: str | None = None
+    theme: str | None = None
+    aware_from: date | None = None
+    aware_to: date | None = None
+    overdue: bool = False
+    due_within: int | None = None
+    deadline: str | None = None
+    deadline_state: str | None = None
+    sort: str = "newest"
+
+
 def list_cases(
     session: Session,
     ctx: Context,
+    request: CaseListRequest,
     *,
-    states: Sequence[str] = (),
-    stages: Sequence[str] = (),
-    rulebook_id: str | None = None,
-    overdue: bool = False,
-    due_within: int | None = None,
-    deadline: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
     """The caller's cases; `due_within` counts working days of England and Wales."""
+    r = request
     known = ctx.rulebooks.vocabulary()
     for field, values in (
-        ("state", states),
-        ("stage", stages),
-        ("deadline", [deadline] if deadline else []),
+        ("state", r.states),
+        ("stage", r.stages),
+        ("deadline", [r.deadline] if r.deadline else []),
     ):
         unknown = sorted(set(values) - known[field])
         if unknown:
@@ -104,23 +119,42 @@ def list_cases(
                 f"unknown {field} {', '.join(unknown)}; one of: {', '.join(sorted(known[field]))}",
                 field,
             )
+    partnership_ids: list[uuid.UUID] = []
+    if r.partnership is not None:
+        grant = next(
+            (
+                g
+                for g in ctx.principal.grants
+                if g.partnership_code == r.partnership or g.scope == "all"
+            ),
+            None,
+        )
+        found = session.scalar(select(Partnership.id).where(Partnership.code == r.partnership))
+        if grant is None or found is None:
+            raise InvalidFacts(f"no partnership {r.partnership!r} among yours", "partnership")
+        partnership_ids = [found]
     wanted = None
-    if overdue or due_within is not None or deadline:
+    if r.overdue or r.due_within is not None or (r.deadline and not r.deadline_state):
         due_by = None
-        if due_within is not None:
+        if r.due_within is not None:
             due_by = ctx.calendars.calendar("england-and-wales").add_working_days(
-                ctx.today, due_within
+                ctx.today, r.due_within
             )
-        wanted = DeadlineFilter(today=ctx.today, name=deadline, overdue=overdue, due_by=due_by)
-    return repository.list_cases(
-        session,
-        visible=case_filter(ctx.principal),
-        states=states,
-        stages=stages,
-        rulebook_id=rulebook_id,
+        wanted = DeadlineFilter(today=ctx.today, name=r.deadline, overdue=r.overdue, due_by=due_by)
+    query = CaseQuery(
+        states=r.states,
+        stages=r.stages,
+        rulebook_id=r.rulebook,
+        partnership_ids=partnership_ids,
+        theme=r.theme,
+        aware_from=r.aware_from,
+        aware_to=r.aware_to,
         deadline=wanted,
-        limit=limit,
-        cursor=cursor,
+        deadline_state=(r.deadline, r.deadline_state) if r.deadline_state else None,
+        oldest_first=r.sort == "oldest",
+    )
+    return repository.list_cases(
+        session, visible=case_filter(ctx.principal), query=query, limit=limit, cursor=cursor
     )
 
 
