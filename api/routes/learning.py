@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
-from workflow.services import learning
+from workflow.services import learning, learning_summary
 from workflow.services.base import Context
 from workflow.services.idempotency import Outcome
 from workflow.services.runner import run_command
@@ -232,7 +232,7 @@ async def theme_summary(theme: str, services: ServicesDep, ctx: Ctx) -> ThemeSum
     """One theme across your cases: counts and the recommendations that recur."""
 
     def run(session: Session) -> ThemeSummaryOut:
-        counts, groups = learning.theme_summary(session, ctx, services.taxonomy, theme)
+        counts, groups = learning_summary.theme_summary(session, ctx, services.taxonomy, theme)
         return ThemeSummaryOut(
             as_of=ctx.today,
             counts=ThemeCountsOut.model_validate(counts),
@@ -247,7 +247,7 @@ async def summary(services: ServicesDep, ctx: Ctx) -> SummaryOut:
     """Every theme of your taxonomy with its counts over your cases."""
 
     def run(session: Session) -> SummaryOut:
-        items = learning.summary(session, ctx, services.taxonomy)
+        items = learning_summary.summary(session, ctx, services.taxonomy)
         return SummaryOut(as_of=ctx.today, items=[ThemeCountsOut.model_validate(c) for c in items])
 
     return await services.read(run)

@@ -1,5 +1,6 @@
-"""Learning themes: tag cases, recommendations and actions; search and summarise the
-learning of the cases a caller may list (`case_filter`). Services flush, never commit.
+"""Learning themes: tag cases, recommendations and actions, and search the learning of
+the cases a caller may list (`case_filter`); summaries are in learning_summary.py.
+Services flush, never commit.
 
 Tagging replaces a subject's set of themes. It changes neither the case's state nor
 its facts, so the case's version (ETag) stays; it is audited ("tag_themes") and
@@ -15,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, union
-from sqlalchemy import case as sql_case
+from sqlalchemy import ColumnElement, Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
@@ -26,7 +26,7 @@ from workflow.errors import CaseNotFound, InvalidFacts
 from workflow.models import Action, Case, Partnership, Recommendation, ThemeTag
 from workflow.services.access import case_filter, require, visible_case
 from workflow.services.base import Context
-from workflow.themes import Taxonomy, Theme, recurring, snippet, unknown
+from workflow.themes import Taxonomy, Theme, snippet, unknown
 
 CLOSED_ACTION_STATUSES = ("completed_signed_off", "not_achieved")
 # (stage record, field) of the case narrative searched as free text.
@@ -153,99 +153,6 @@ def search(
             for r, c in recs
         ],
     )
-
-
-@dataclass(frozen=True)
-class ThemeCounts:
-    theme: Theme
-    cases: int = 0
-    recommendations: int = 0
-    recommendation_cases: int = 0  # the cases the theme's recommendations come from
-    open_actions: int = 0
-    overdue_actions: int = 0
-
-
-@dataclass(frozen=True)
-class RecurringGroup:
-    """Near-identical recommendations of one theme (workflow.themes.recurring);
-    `text` only with case.read_personal on every case of the group."""
-
-    text: str | None
-    case_ids: list[uuid.UUID]
-    recommendation_ids: list[uuid.UUID]
-
-
-def summary(session: Session, ctx: Context, taxonomy: Taxonomy) -> list[ThemeCounts]:
-    """Every theme of the caller's taxonomy with its counts over the caller's cases."""
-    counts = _counts(session, ctx, None)
-    mine = themes_of(taxonomy, ctx.principal)
-    return [ThemeCounts(theme, **counts.get(slug, {})) for slug, theme in mine.items()]
-
-
-def theme_summary(
-    session: Session, ctx: Context, taxonomy: Taxonomy, slug: str
-) -> tuple[ThemeCounts, list[RecurringGroup]]:
-    """One theme's counts and its recurring recommendations: grouped by near-identical
-    text when they come from two or more different cases."""
-    theme = _check_theme(taxonomy, ctx.principal, slug)
-    assert theme is not None
-    counts = ThemeCounts(theme, **_counts(session, ctx, slug).get(slug, {}))
-    tagged = Recommendation.id.in_(_tagged("recommendation", slug))
-    rows = _recommendations(session, [case_filter(ctx.principal), tagged], newest_first=False)
-    cases = {c.id: c for _, c in rows}
-    personal = _personal(ctx.principal, cases.values())
-    groups = [
-        RecurringGroup(
-            text if all(m[1] in personal for m in members) else None,
-            list(dict.fromkeys(m[1] for m in members)),
-            [m[0].id for m in members],
-        )
-        for members in recurring((r, c.id, r.text) for r, c in rows)
-        for text in [members[0][2]]
-    ]
-    read = [cases[i] for g in groups if g.text is not None for i in g.case_ids]
-    audit_reads(session, ctx, read, "read_learning")
-    return counts, groups
-
-
-def _counts(session: Session, ctx: Context, only: str | None) -> dict[str, dict[str, int]]:
-    """theme -> ThemeCounts fields, over the caller's cases (`only`: one theme)."""
-    visible = case_filter(ctx.principal)
-    one = [] if only is None else [ThemeTag.theme == only]
-    out: dict[str, dict[str, int]] = {}
-    for kind, key in (("case", "cases"), ("recommendation", "recommendations")):
-        subjects, n_cases = ThemeTag.subject_id.distinct(), ThemeTag.case_id.distinct()
-        rows = session.execute(
-            select(ThemeTag.theme, func.count(subjects), func.count(n_cases))
-            .join(Case, Case.id == ThemeTag.case_id)
-            .where(visible, ThemeTag.subject_type == kind, *one)
-            .group_by(ThemeTag.theme)
-        )
-        for theme, n, cases in rows:
-            out.setdefault(theme, {})[key] = n
-            if kind == "recommendation":
-                out[theme]["recommendation_cases"] = cases
-    # An action counts for a theme when it, or its recommendation, carries the theme.
-    direct = select(ThemeTag.theme, ThemeTag.subject_id.label("action_id")).where(
-        ThemeTag.subject_type == "action", *one
-    )
-    via = (
-        select(ThemeTag.theme, Action.id)
-        .join(Action, Action.recommendation_id == ThemeTag.subject_id)
-        .where(ThemeTag.subject_type == "recommendation", *one)
-    )
-    pairs = union(direct, via).subquery()
-    overdue = func.sum(sql_case((Action.due_date < ctx.today, 1), else_=0))
-    rows = session.execute(
-        select(pairs.c.theme, func.count(), overdue)
-        .join(Action, Action.id == pairs.c.action_id)
-        .join(Case, Case.id == Action.case_id)
-        .where(visible, Action.status.not_in(CLOSED_ACTION_STATUSES))
-        .group_by(pairs.c.theme)
-    )
-    for theme, n_open, n_overdue in rows:
-        out.setdefault(theme, {}).update(open_actions=n_open, overdue_actions=n_overdue or 0)
-    return out
 
 
 def _check_theme(taxonomy: Taxonomy, principal: Principal, slug: str | None) -> Theme | None:
