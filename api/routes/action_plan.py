@@ -15,7 +15,6 @@ from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.actions import ActionList, ActionOut, ActionPlanOut
 from api.schemas.cases import CaseOut
-from workflow.errors import InvalidFacts, UnknownRulebook
 from workflow.services import action_plan as plan
 from workflow.services import action_queries, thematic
 from workflow.services.base import Context
@@ -164,10 +163,7 @@ async def open_thematic_review(
     commissioning; each source case records that the review carries its learning."""
 
     def work(session: Session) -> Outcome:
-        try:
-            case = thematic.open_thematic(session, ctx, body)
-        except UnknownRulebook as exc:
-            raise InvalidFacts(exc.detail, "rulebook") from None
+        case = thematic.open_thematic(session, ctx, body)
         return case_outcome(session, ctx, case, 201)
 
     return await run(services, ctx, body.trigger, None, work, idem, response, CaseOut)

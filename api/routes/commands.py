@@ -16,7 +16,6 @@ from api.command_runner import case_outcome, run
 from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.cases import CaseOut
-from workflow.errors import InvalidFacts, UnknownRulebook
 from workflow.services import (
     closure,
     commissioning,
@@ -79,10 +78,7 @@ async def log_incident(
     in `not_notifiable`. The case is governed by `rulebook` (default: the current one)."""
 
     def work(session: Session) -> Outcome:
-        try:
-            case = open_case(session, ctx, body)
-        except UnknownRulebook as exc:
-            raise InvalidFacts(exc.detail, "rulebook") from None
+        case = open_case(session, ctx, body)
         return case_outcome(session, ctx, case, 201)
 
     return await run(services, ctx, body.trigger, None, work, idem, response, CaseOut)

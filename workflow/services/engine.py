@@ -33,6 +33,7 @@ from workflow.services.commissioning import (
 )
 from workflow.services.intake import LogIncident, RecordNotification, RecordPartnersInformed
 from workflow.services.involvement import RecordInvolvement
+from workflow.services.opening import new_case, rulebook_for
 from workflow.services.publication import (
     DecideNotToPublish,
     DeferPublication,
@@ -79,29 +80,20 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     partnership = partnership_for_new_case(session, ctx.principal, command.partnership)
     if not ctx.principal.may(command_perm(command.trigger), partnership.id, None):
         raise Forbidden("your roles do not allow logging an incident")
-    rulebook = (
-        ctx.rulebooks.get(command.rulebook)
-        if command.rulebook
-        else ctx.rulebooks.in_force(command.aware_date)
-    )
+    rulebook = rulebook_for(ctx, command.rulebook, command.aware_date)
     _check_in_force(rulebook, command)
     new_facts = command.facts()
     command.check_dates(new_facts, ctx.today)
     moved = machine.fire(rulebook, "start", new_facts, command.trigger)
-    case = Case(
-        id=uuid.uuid4(),
-        partnership_id=partnership.id,
+    case = new_case(
+        ctx,
+        partnership.id,
+        rulebook,
+        moved.to_state,
+        command.record_key(),
+        _record(command),
+        new_facts,
         local_reference=command.local_reference,
-        rulebook_id=rulebook.id,
-        rulebook_version=rulebook.version,
-        state=moved.to_state,
-        stage=rulebook.state(moved.to_state).stage,
-        version=1,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        open_actions=0,
-        details={command.record_key(): _record(command)},
-        **new_facts,
     )
     session.add(case)
     session.add(_event(case, command, moved, ctx))

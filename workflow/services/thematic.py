@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from workflow import machine
 from workflow.access.permissions import command as command_perm
-from workflow.errors import InvalidFacts
+from workflow.errors import CaseNotFound, InvalidFacts
 from workflow.inputs import CaseDate
 from workflow.models import Case, CaseLink
 from workflow.services import clock
 from workflow.services.access import partnership_for_new_case, visible_case
 from workflow.services.base import Command, Context
+from workflow.services.opening import new_case, rulebook_for
 from workflow.services.recording import record_change
 
 LINK_EVENT = "carried_by_thematic_review"
@@ -53,30 +54,20 @@ def open_thematic(session: Session, ctx: Context, command: OpenThematicReview) -
     partnership = partnership_for_new_case(
         session, ctx.principal, command.partnership, perm=command_perm(command.trigger)
     )
-    rulebook = (
-        ctx.rulebooks.get(command.rulebook)
-        if command.rulebook
-        else ctx.rulebooks.in_force(command.decision_date)
-    )
+    rulebook = rulebook_for(ctx, command.rulebook, command.decision_date)
     facts = command.facts()
     command.check_dates(facts, ctx.today)
     moved = machine.fire(rulebook, "start", facts, command.trigger)
     sources = _sources(session, ctx, command, partnership.id)
-    case = Case(
-        id=uuid.uuid4(),
-        partnership_id=partnership.id,
+    case = new_case(
+        ctx,
+        partnership.id,
+        rulebook,
+        moved.to_state,
+        command.section,
+        command.model_dump(mode="json"),
+        facts,
         title=command.title,
-        rulebook_id=rulebook.id,
-        rulebook_version=rulebook.version,
-        state=moved.to_state,
-        stage=rulebook.state(moved.to_state).stage,
-        version=1,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        open_actions=0,
-        unactioned_recommendations=0,
-        details={command.section: command.model_dump(mode="json")},
-        **facts,
     )
     session.add(case)
     session.flush()
@@ -112,7 +103,7 @@ def _sources(
     for case_id in command.source_case_ids:
         try:
             source = visible_case(session, ctx.principal, case_id, for_update=True)
-        except Exception:
+        except CaseNotFound:
             raise InvalidFacts(f"no case {case_id}", "source_case_ids") from None
         if source.partnership_id != partnership_id or source.kind != "incident":
             raise InvalidFacts(

@@ -1,0 +1,50 @@
+"""What opening any case shares: choosing its rulebook and building its first row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from workflow.errors import InvalidFacts, UnknownRulebook
+from workflow.models import Case
+from workflow.rulebook import Rulebook
+from workflow.services.base import Context
+
+
+def rulebook_for(ctx: Context, name: str | None, on: date) -> Rulebook:
+    """The named rulebook (latest version), or the one in force on `on`; an unknown
+    name is an input error on the `rulebook` field."""
+    try:
+        return ctx.rulebooks.get(name) if name else ctx.rulebooks.in_force(on)
+    except UnknownRulebook as exc:
+        raise InvalidFacts(exc.detail, "rulebook") from None
+
+
+def new_case(
+    ctx: Context,
+    partnership_id: uuid.UUID,
+    rulebook: Rulebook,
+    state: str,
+    record_key: str,
+    record: dict[str, Any],
+    facts: dict[str, Any],
+    **columns: Any,
+) -> Case:
+    """Version 1 of a case in `state`, under `rulebook`, with its first stage record."""
+    return Case(
+        id=uuid.uuid4(),
+        partnership_id=partnership_id,
+        rulebook_id=rulebook.id,
+        rulebook_version=rulebook.version,
+        state=state,
+        stage=rulebook.state(state).stage,
+        version=1,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        open_actions=0,
+        unactioned_recommendations=0,
+        details={record_key: record},
+        **facts,
+        **columns,
+    )
