@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist); each starts its own throwaway PostgreSQL cluster.
+TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint typecheck layers check migrate install clean
@@ -36,7 +38,7 @@ layers: $(STAMP)
 check: lint typecheck layers
 
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

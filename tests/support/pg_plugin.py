@@ -33,6 +33,7 @@ from tests.support.postgres import (
 URL_ENV = "CASEREVIEW_TEST_PG_URL"
 FIXTURE = "pg_cluster"
 MARKER = "postgres"
+USED = "caserev_pg"  # user property / xdist worker output key
 
 NOT_FOUND_CI = "PostgreSQL server binaries not found; .ci/run installs them"
 NOT_FOUND_LOCAL = (
@@ -62,11 +63,31 @@ class _State:
                 self.pg_tests.add(item.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Under pytest-xdist this runs in the controller on the workers' reports, so
+        # what marks a PostgreSQL test must travel in the report: its keywords (the
+        # marker) or a user property (set when pg_cluster was reached dynamically).
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = "error" if report.when == "setup" and report.failed else report.outcome
             self.results[report.nodeid] = outcome
+        if MARKER in report.keywords or (USED, True) in report.user_properties:
+            self.pg_tests.add(report.nodeid)
         if not report.passed and self.failure_text and self.failure_text in report.longreprtext:
-            self.pg_tests.add(report.nodeid)  # reached pg_cluster via getfixturevalue()
+            self.pg_tests.add(report.nodeid)  # could not get a server, asked for dynamically
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: tell the controller how PG went
+            workeroutput[USED] = {"status": self.status, "detail": self.detail}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist controller: merge a worker's server status (failed > ran > skipped)."""
+        worker = getattr(node, "workeroutput", {}).get(USED)
+        if not worker or worker["status"] == "unused":
+            return
+        rank = {"unused": 0, "skipped": 1, "ran": 2, "failed": 3}
+        if rank[worker["status"]] > rank[self.status]:
+            self.status, self.detail = worker["status"], worker["detail"]
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -137,6 +158,7 @@ def _pg_usage_tracker(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if FIXTURE in request.fixturenames:
         request.config.stash[_STATE].pg_tests.add(request.node.nodeid)
+        request.node.user_properties.append((USED, True))  # reaches an xdist controller
 
 
 @pytest.fixture(scope="session")

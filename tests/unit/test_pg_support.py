@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -239,7 +239,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_child_pytest(
-    tmp_path: Path, env_extra: dict[str, str], test_source: str = "def test_it(pg_cluster): pass"
+    tmp_path: Path,
+    env_extra: dict[str, str],
+    test_source: str = "def test_it(pg_cluster): pass",
+    extra_args: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run the plugin in a child pytest in which no PostgreSQL binaries can be found."""
     (tmp_path / "conftest.py").write_text(
@@ -256,7 +259,16 @@ def _run_child_pytest(
     }
     env.update(PATH=str(tmp_path / "empty-path"), PYTHONPATH=str(REPO_ROOT), **env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.support.pg_plugin", "-rs", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.support.pg_plugin",
+            "-rs",
+            *extra_args,
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -294,3 +306,22 @@ def test_plugin_uses_the_server_in_the_url_env(tmp_path: Path, cluster: Throwawa
     assert f"existing server postgresql+psycopg://postgres@127.0.0.1:{cluster.port}" in (
         result.stdout
     )
+
+
+def test_plugin_reports_postgres_tests_run_by_xdist_workers(
+    tmp_path: Path, cluster: ThrowawayCluster
+) -> None:
+    source = (
+        "import pytest\n"
+        "def test_static(pg_cluster):\n"
+        "    assert pg_cluster.server_version\n"
+        "def test_dynamic(request):\n"
+        "    assert request.getfixturevalue('pg_cluster').server_version\n"
+        "def test_without_postgres():\n"
+        "    pass"
+    )
+    env = {"CASEREVIEW_TEST_PG_URL": cluster.url()}
+    result = _run_child_pytest(tmp_path, env, source, extra_args=["-n", "2"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+    assert "PostgreSQL tests ran (2 passed) on PostgreSQL" in result.stdout
