@@ -5,6 +5,12 @@ the only place that commits. On SQLite the transaction starts with
 `BEGIN IMMEDIATE` (writers queue on the busy timeout instead of failing at
 commit); on PostgreSQL it runs at READ COMMITTED and a serialisation or
 deadlock failure (SQLSTATE 40001 / 40P01) is retried a bounded number of times.
+
+Failures of the database itself (unreachable, connection cut, a statement or lock
+timeout, SQLite locked beyond its busy timeout, no free pooled connection in time)
+become `DatabaseUnavailable` (HTTP 503 with Retry-After); every PostgreSQL
+connection carries a connect timeout, `statement_timeout` and `lock_timeout`, so
+such a failure arrives within a bounded time. Anything else propagates unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.errors import DomainError
@@ -37,8 +44,15 @@ def make_engine(
     max_overflow: int = 10,
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5000,
+    connect_timeout_s: int = 5,
+    statement_timeout_ms: int = 15_000,
+    lock_timeout_ms: int = 5_000,
 ) -> Engine:
-    """An Engine configured for this application's transaction rules."""
+    """An Engine configured for this application's transaction rules.
+
+    PostgreSQL connections get `connect_timeout`, and per session `statement_timeout`,
+    `lock_timeout` (0 = none) and `synchronous_commit=on`: an acknowledged write is
+    on disk even if the server's default was weakened."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -59,8 +73,20 @@ def make_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         hide_parameters=True,
-        pool_pre_ping=True,
+        pool_pre_ping=True,  # a connection cut while idle is replaced, not used
         isolation_level="READ COMMITTED",
+        connect_args={
+            "connect_timeout": int(connect_timeout_s),
+            "options": session_options(statement_timeout_ms, lock_timeout_ms),
+        },
+    )
+
+
+def session_options(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
+    """libpq `options`: the server settings every application session starts with."""
+    return (
+        f"-c statement_timeout={int(statement_timeout_ms)} "
+        f"-c lock_timeout={int(lock_timeout_ms)} -c synchronous_commit=on"
     )
 
 
@@ -115,6 +141,8 @@ class Database:
                     )
                     continue
                 raise self._translate(exc) from exc
+            except PoolTimeout as exc:
+                raise _pool_exhausted() from exc
 
     def read(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in a read-only transaction (rolled back at the end)."""
@@ -123,6 +151,8 @@ class Database:
                 return fn(session)
         except DBAPIError as exc:
             raise self._translate(exc) from exc
+        except PoolTimeout as exc:
+            raise _pool_exhausted() from exc
 
     def read_snapshot(self, fn: Callable[[Session], T]) -> T:
         """Like `read`, but every statement sees one snapshot (REPEATABLE READ on
@@ -134,6 +164,8 @@ class Database:
                 return fn(session)
         except DBAPIError as exc:
             raise self._translate(exc) from exc
+        except PoolTimeout as exc:
+            raise _pool_exhausted() from exc
 
     def _translate(self, exc: DBAPIError) -> Exception:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
@@ -142,3 +174,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _pool_exhausted() -> DatabaseUnavailable:
+    log.warning("no pooled database connection became free in time")
+    return DatabaseUnavailable("the database is busy; try again shortly")
