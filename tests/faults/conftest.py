@@ -90,6 +90,13 @@ def pg_database(pg_cluster: Any, pg_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url(pg_cluster: Any, pg_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own."""
+    for name in pg_database(pg_cluster, pg_template):
+        yield pg_cluster.url(name)
+
+
+@pytest.fixture
 def proxied(pg_cluster: Any, pg_template: str, tmp_path: Path) -> Iterator[Proxied]:
     """The app on PostgreSQL through a TcpProxy, signed in as la.officer."""
     for name in pg_database(pg_cluster, pg_template):
