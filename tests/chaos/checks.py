@@ -52,9 +52,9 @@ def check_database(url: str) -> Consistency:
     audited: Counter[Key] = Counter(
         (c, int(d["version"]), a) for c, d, a in audits if isinstance(d, dict) and "version" in d
     )
-    for key in (timeline - audited).keys():
+    for key in timeline - audited:
         result.problems.append(f"event without audit record: {key}")
-    for key in (audited - timeline).keys():
+    for key in audited - timeline:
         result.problems.append(f"audit record without event: {key}")
     for key, n in timeline.items():
         if n > 1:
