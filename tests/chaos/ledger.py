@@ -1,6 +1,7 @@
-"""Crash test: commands with Idempotency-Keys against `casereview serve --workers 2` on
-PostgreSQL, a ledger of every acknowledged (2xx) write, and a killer that SIGKILLs the
-server's process group and restarts it, again and again.
+"""Crash test: commands with Idempotency-Keys against two `casereview serve` processes
+(two ports, one PostgreSQL database; clients move to the other on a failure, as behind
+a load balancer), a ledger of every acknowledged (2xx) write, and a killer that SIGKILLs
+a server's whole process group and restarts it, again and again, in turn.
 
 Afterwards: every acknowledged write is in the database (its timeline event at its
 version), every case's timeline and audit records agree, `casereview audit verify`
@@ -77,7 +78,7 @@ class Report:
     def table(self) -> str:
         rows = [
             ("duration (s)", f"{self.seconds:.0f}"),
-            ("SIGKILLs of the server group", self.kills),
+            ("SIGKILLs of a server process group", self.kills),
             ("requests sent (with retries)", self.sent),
             ("writes acknowledged (2xx)", self.acknowledged),
             ("acknowledged writes found", self.found),
@@ -130,23 +131,43 @@ def _acknowledge(ledger: Ledger, req: Request, response: httpx.Response) -> tupl
     return case_id, version
 
 
+class Balancer:
+    """One client's connections to every server; a failed attempt moves to the next
+    server, as a load balancer would."""
+
+    def __init__(self, base_urls: list[str], token: str, timeout: float = 10) -> None:
+        auth = {"Authorization": f"Bearer {token}"}
+        self.clients = [httpx.Client(base_url=u, headers=auth, timeout=timeout) for u in base_urls]
+        self.current = 0
+
+    def send(self, req: Request, ledger: Ledger) -> httpx.Response | None:
+        response = _send(self.clients[self.current], req, ledger)
+        if response is None:
+            self.current = (self.current + 1) % len(self.clients)
+        return response
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
 def _until_acknowledged(
-    http: httpx.Client, req: Request, ledger: Ledger, stop: threading.Event
+    http: Balancer, req: Request, ledger: Ledger, stop: threading.Event
 ) -> tuple[str, int] | None:
     """Send, and re-send with the same key until a 2xx (or the run ends)."""
     with ledger.lock:
         ledger.unacknowledged[req.key] = req
     while not stop.is_set():
-        response = _send(http, req, ledger)
+        response = http.send(req, ledger)
         if response is not None:
             return _acknowledge(ledger, req, response)
-        time.sleep(0.2)
+        time.sleep(0.1)
     return None
 
 
-def _client_loop(base_url: str, token: str, ledger: Ledger, stop: threading.Event) -> None:
-    auth = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base_url, headers=auth, timeout=10) as http:
+def _client_loop(base_urls: list[str], token: str, ledger: Ledger, stop: threading.Event) -> None:
+    http = Balancer(base_urls, token)
+    try:
         while not stop.is_set():
             create = Request(
                 uuid.uuid4().hex, "/api/v1/incidents", incident(), None, "log_incident"
@@ -164,12 +185,16 @@ def _client_loop(base_url: str, token: str, ledger: Ledger, stop: threading.Even
                 if acked is None:
                     return
                 version = acked[1]
+    finally:
+        http.close()
 
 
-def _killer(server: ServerProcess, kills: int, uptime: float, stop: threading.Event) -> None:
-    for _ in range(kills):
+def _killer(servers: list[ServerProcess], kills: int, uptime: float, stop: threading.Event) -> None:
+    """SIGKILL the servers' process groups in turn, each restarted before the next kill."""
+    for n in range(kills):
         if stop.wait(uptime):
             return
+        server = servers[n % len(servers)]
         server.kill()
         server.start(ready_timeout=120)
 
@@ -182,35 +207,43 @@ def run(
     seconds: float,
     kills: int,
     clients: int = 4,
-    workers: int = 2,
+    servers: int = 2,
+    workers: int = 1,
 ) -> Report:
+    """`servers` serve processes (each `--workers workers`) behind the clients."""
     began = time.monotonic()
     ledger, stop = Ledger(), threading.Event()
-    server = ServerProcess(database_url, work_dir, workers=workers).start(ready_timeout=120)
+    group = [ServerProcess(database_url, work_dir, workers=workers) for _ in range(servers)]
     try:
+        for server in group:
+            server.start(ready_timeout=120)
+        urls = [s.base_url for s in group]
         threads = [
-            threading.Thread(target=_client_loop, args=(server.base_url, token, ledger, stop))
-            for _ in range(clients)
+            threading.Thread(target=_client_loop, args=(urls[i:] + urls[:i], token, ledger, stop))
+            for i in range(clients)
         ]
         uptime = max(2.0, seconds / (kills + 1))
-        killer = threading.Thread(target=_killer, args=(server, kills, uptime, stop))
+        killer = threading.Thread(target=_killer, args=(group, kills, uptime, stop))
         for t in [*threads, killer]:
             t.start()
-        killer.join()  # every kill done and the server back up
+        killer.join()  # every kill done and the servers back up
         stop.wait(max(0.0, seconds - (time.monotonic() - began)))
         stop.set()
         for t in threads:
             t.join(timeout=60)
-        resent = _resend_unacknowledged(server.base_url, token, ledger)
+        resent = _resend_unacknowledged(urls, token, ledger)
     finally:
-        server.stop()
-    return _verify(database_url, ledger, server.kills, resent, time.monotonic() - began)
+        for server in group:
+            server.stop()
+    kills_done = sum(s.kills for s in group)
+    return _verify(database_url, ledger, kills_done, resent, time.monotonic() - began)
 
 
-def _resend_unacknowledged(base_url: str, token: str, ledger: Ledger) -> int:
+def _resend_unacknowledged(base_urls: list[str], token: str, ledger: Ledger) -> int:
     pending = list(ledger.unacknowledged.values())
-    auth = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base_url, headers=auth, timeout=30) as http:
+    with httpx.Client(
+        base_url=base_urls[0], headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
         for req in pending:
             response = _send(http, req, ledger)
             if response is None:
@@ -277,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--servers", type=int, default=2, help="serve processes (ports)")
+    parser.add_argument("--workers", type=int, default=1, help="workers per serve process")
     parser.add_argument(
         "--database-url", help="a migrated PostgreSQL database (default: a throwaway cluster)"
     )
@@ -290,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds,
             kills=args.kills,
             clients=args.clients,
+            servers=args.servers,
             workers=args.workers,
         )
     print(report.table())
