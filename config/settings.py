@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         description="PostgreSQL: give up opening a connection after this long (503).",
     )
     db_statement_timeout_ms: int = Field(
-        default=15_000,
+        default=10_000,
         ge=0,
         description="PostgreSQL: the server cancels a statement running longer (503); 0 = none.",
     )

@@ -45,7 +45,7 @@ def make_engine(
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5000,
     connect_timeout_s: int = 5,
-    statement_timeout_ms: int = 15_000,
+    statement_timeout_ms: int = 10_000,
     lock_timeout_ms: int = 5_000,
 ) -> Engine:
     """An Engine configured for this application's transaction rules.
