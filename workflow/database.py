@@ -16,6 +16,8 @@ such a failure arrives within a bounded time. Anything else propagates unchanged
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -139,6 +141,8 @@ class Database:
                     log.info(
                         "retrying write after SQLSTATE %s (attempt %d)", _sqlstate(exc), attempt
                     )
+                    # a short random pause, so the transactions that collided do not again
+                    time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311
                     continue
                 raise self._translate(exc) from exc
             except PoolTimeout as exc:
