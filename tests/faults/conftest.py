@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,9 @@ class Proxied:
     world: World
 
 
+@contextmanager
 def pg_database(pg_cluster: Any, pg_template: str) -> Iterator[str]:
+    """A new database copied from the migrated template, dropped afterwards."""
     name = f"f_{uuid.uuid4().hex[:16]}"
     pg_cluster.create_database(name, template=pg_template)
     try:
@@ -92,14 +95,14 @@ def pg_database(pg_cluster: Any, pg_template: str) -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_cluster: Any, pg_template: str) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own."""
-    for name in pg_database(pg_cluster, pg_template):
+    with pg_database(pg_cluster, pg_template) as name:
         yield pg_cluster.url(name)
 
 
 @pytest.fixture
 def proxied(pg_cluster: Any, pg_template: str, tmp_path: Path) -> Iterator[Proxied]:
     """The app on PostgreSQL through a TcpProxy, signed in as la.officer."""
-    for name in pg_database(pg_cluster, pg_template):
+    with pg_database(pg_cluster, pg_template) as name:
         direct_url = pg_cluster.url(name)
         direct = open_database(Settings(database_url=direct_url))
         world = build_world(direct)
