@@ -173,6 +173,10 @@ class Database:
 
     def _translate(self, exc: DBAPIError) -> Exception:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            # type and SQLSTATE only: a driver message can quote values
+            log.warning(
+                "database unavailable: %s (SQLSTATE %s)", type(exc.orig).__name__, _sqlstate(exc)
+            )
             return DatabaseUnavailable("the database is unavailable or busy; try again shortly")
         return exc
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import command, open_case
@@ -52,7 +53,7 @@ def _resumes(client: TestClient, case: dict[str, Any], key: str) -> None:
     assert "idempotent-replayed" not in r.headers  # the 503 attempt left no record
 
 
-def test_connections_cut_and_refused(proxied: Proxied) -> None:
+def test_connections_cut_and_refused(proxied: Proxied, caplog: pytest.LogCaptureFixture) -> None:
     client, proxy = proxied.client, proxied.proxy
     case = open_case(client)
     before = row_counts(proxied.direct_url)
@@ -61,6 +62,7 @@ def test_connections_cut_and_refused(proxied: Proxied) -> None:
     _every_kind_of_request(client, case, "fault-cut-0001")
     _not_ready(client)
     assert row_counts(proxied.direct_url) == before
+    assert "database unavailable: OperationalError" in caplog.text  # operators see why
     proxy.heal()
     _resumes(client, case, "fault-cut-0001")
 
