@@ -8,7 +8,7 @@ PORT   ?= 8000
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers check migrate install clean
+.PHONY: run test lint typecheck layers check migrate install clean chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ check: lint typecheck layers
 
 test: check
 	$(BIN)/pytest -n $(TEST_WORKERS)
+
+# Crash test, long version: SIGKILL `casereview serve --workers 2` on PostgreSQL
+# repeatedly under load, then check every acknowledged write (tests/chaos/ledger.py).
+CHAOS_SECONDS ?= 300
+CHAOS_KILLS   ?= 20
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.ledger --seconds $(CHAOS_SECONDS) --kills $(CHAOS_KILLS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

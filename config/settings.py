@@ -51,9 +51,35 @@ class Settings(BaseSettings):
         default=Path(__file__).resolve().parent / "themes.yaml",
         description="The learning-theme taxonomy (partnerships may add their own).",
     )
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    # --- database: pool, timeouts, retries (README "Production", docs/operations.md) ---
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections kept per worker process; with db_max_overflow, size it to "
+        "the worker's thread limit (40) and keep workers x (size + overflow) under the "
+        "server's max_connections.",
+    )
     db_max_overflow: int = Field(default=20, ge=0, le=200)
-    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_pool_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Wait for a free pooled connection, then answer 503."
+    )
+    db_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=2,
+        le=120,
+        description="PostgreSQL: give up opening a connection after this long (503).",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="PostgreSQL: the server cancels a statement running longer (503); 0 = none.",
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5_000,
+        ge=0,
+        description="PostgreSQL: the server gives up waiting for a row lock (503); 0 = none.",
+    )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     write_retries: int = Field(
         default=3, ge=0, le=10, description="Retries of a command on a serialisation failure."

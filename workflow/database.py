@@ -5,11 +5,19 @@ the only place that commits. On SQLite the transaction starts with
 `BEGIN IMMEDIATE` (writers queue on the busy timeout instead of failing at
 commit); on PostgreSQL it runs at READ COMMITTED and a serialisation or
 deadlock failure (SQLSTATE 40001 / 40P01) is retried a bounded number of times.
+
+Failures of the database itself (unreachable, connection cut, a statement or lock
+timeout, SQLite locked beyond its busy timeout, no free pooled connection in time)
+become `DatabaseUnavailable` (HTTP 503 with Retry-After); every PostgreSQL
+connection carries a connect timeout, `statement_timeout` and `lock_timeout`, so
+such a failure arrives within a bounded time. Anything else propagates unchanged.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.errors import DomainError
@@ -37,8 +46,15 @@ def make_engine(
     max_overflow: int = 10,
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5000,
+    connect_timeout_s: int = 5,
+    statement_timeout_ms: int = 10_000,
+    lock_timeout_ms: int = 5_000,
 ) -> Engine:
-    """An Engine configured for this application's transaction rules."""
+    """An Engine configured for this application's transaction rules.
+
+    PostgreSQL connections get `connect_timeout`, and per session `statement_timeout`,
+    `lock_timeout` (0 = none) and `synchronous_commit=on`: an acknowledged write is
+    on disk even if the server's default was weakened."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -59,8 +75,20 @@ def make_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         hide_parameters=True,
-        pool_pre_ping=True,
+        pool_pre_ping=True,  # a connection cut while idle is replaced, not used
         isolation_level="READ COMMITTED",
+        connect_args={
+            "connect_timeout": int(connect_timeout_s),
+            "options": session_options(statement_timeout_ms, lock_timeout_ms),
+        },
+    )
+
+
+def session_options(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
+    """libpq `options`: the server settings every application session starts with."""
+    return (
+        f"-c statement_timeout={int(statement_timeout_ms)} "
+        f"-c lock_timeout={int(lock_timeout_ms)} -c synchronous_commit=on"
     )
 
 
@@ -113,8 +141,12 @@ class Database:
                     log.info(
                         "retrying write after SQLSTATE %s (attempt %d)", _sqlstate(exc), attempt
                     )
+                    # a short random pause, so the transactions that collided do not again
+                    time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311
                     continue
                 raise self._translate(exc) from exc
+            except PoolTimeout as exc:
+                raise _pool_exhausted() from exc
 
     def read(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in a read-only transaction (rolled back at the end)."""
@@ -123,6 +155,8 @@ class Database:
                 return fn(session)
         except DBAPIError as exc:
             raise self._translate(exc) from exc
+        except PoolTimeout as exc:
+            raise _pool_exhausted() from exc
 
     def read_snapshot(self, fn: Callable[[Session], T]) -> T:
         """Like `read`, but every statement sees one snapshot (REPEATABLE READ on
@@ -134,11 +168,22 @@ class Database:
                 return fn(session)
         except DBAPIError as exc:
             raise self._translate(exc) from exc
+        except PoolTimeout as exc:
+            raise _pool_exhausted() from exc
 
     def _translate(self, exc: DBAPIError) -> Exception:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            # type and SQLSTATE only: a driver message can quote values
+            log.warning(
+                "database unavailable: %s (SQLSTATE %s)", type(exc.orig).__name__, _sqlstate(exc)
+            )
             return DatabaseUnavailable("the database is unavailable or busy; try again shortly")
         return exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _pool_exhausted() -> DatabaseUnavailable:
+    log.warning("no pooled database connection became free in time")
+    return DatabaseUnavailable("the database is busy; try again shortly")

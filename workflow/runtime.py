@@ -28,5 +28,8 @@ def open_database(settings: Settings) -> Database:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
     )
     return Database(engine, write_retries=settings.write_retries)
