@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from api import cli_accounts, cli_data
+from api import cli_accounts, cli_data, cli_notify
 from config.settings import get_settings
 from workflow import migrate
 from workflow.access.permissions import markdown_table
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_accounts.register(sub)
     cli_data.register(sub)
+    cli_notify.register(sub)
     return parser
 
 
