@@ -55,10 +55,13 @@ def fan_out(session: Session, now: datetime, limit: int = 100) -> int:
         message.fanned_out_at = now
     created = 0
     if rows:
-        insert = (postgresql.insert if is_pg else sqlite.insert)(cast(Table, Delivery.__table__))
-        stmt_ins = insert.on_conflict_do_nothing(index_elements=["message_id", "subscription_id"])
+        table = cast(Table, Delivery.__table__)
+        insert = (postgresql.insert if is_pg else sqlite.insert)(table)
+        stmt_ins = insert.on_conflict_do_nothing(
+            index_elements=["message_id", "subscription_id"]
+        ).returning(table.c.id)
         for row in rows:
-            created += session.execute(stmt_ins.values(**row)).rowcount or 0  # type: ignore[attr-defined]
+            created += session.execute(stmt_ins.values(**row)).first() is not None
     session.flush()
     return created
 

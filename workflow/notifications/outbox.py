@@ -106,7 +106,5 @@ def insert_if_new(session: Session, rows: list[dict[str, Any]]) -> int:
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
     else:  # pragma: no cover - only the two supported databases
         stmt = insert(table)
-    inserted = 0
-    for row in rows:  # one statement per row: rowcount tells what was new
-        inserted += session.execute(stmt.values(**row)).rowcount or 0  # type: ignore[attr-defined]
-    return inserted
+    stmt = stmt.returning(table.c.id)  # a skipped row returns nothing (rowcount may be -1)
+    return sum(1 for row in rows if session.execute(stmt.values(**row)).first() is not None)
