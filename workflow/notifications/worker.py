@@ -67,7 +67,7 @@ def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
     stmt = (
         select(Delivery)
         .where(due_clause(now))  # type: ignore[arg-type]
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .order_by(Delivery.next_attempt_at, Delivery.created_at, Delivery.id)
         .limit(config.batch_size)
     )
     if session.get_bind().dialect.name == "postgresql":
