@@ -33,7 +33,8 @@ def test_a_signed_webhook_arrives_once_per_message(
     notify_config: NotifyConfig,
 ) -> None:
     made = subscribe(database, admin_ctx(world, rulebooks), "alpha", "webhook", webhook.url)
-    assert made.secret and made.secret.startswith("whsec_")
+    assert made.secret
+    assert made.secret.startswith("whsec_")
     make_case(database, rulebooks, world.principals[("alpha", "notifier")], "rapid_review")
     channels = default_channels(notify_config)
     report = run_once(database, channels, notify_config, LATER)
