@@ -14,6 +14,7 @@ from typing import Any
 
 from config.settings import get_settings
 from workflow.calendars import CalendarBook
+from workflow.database import DatabaseUnavailable
 from workflow.notifications.sweep import sweep
 from workflow.notifications.worker import default_channels, run_once
 from workflow.runtime import notify_config, open_database
@@ -39,10 +40,19 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stop.is_set():
-            report = run_once(database, channels, config, datetime.now(UTC))
-            if report.fanned_out or report.claimed:
+            try:
+                report = run_once(database, channels, config, datetime.now(UTC))
+            except DatabaseUnavailable:
+                if args.once:
+                    raise
+                log.warning("database unavailable; trying again in %.1f s", args.poll_seconds)
+                stop.wait(args.poll_seconds)
+                continue
+            if report.messages or report.claimed:
                 log.info(
-                    "fanned_out=%d claimed=%d delivered=%d retrying=%d dead=%d errors=%s",
+                    "messages=%d fanned_out=%d claimed=%d delivered=%d retrying=%d dead=%d "
+                    "errors=%s",
+                    report.messages,
                     report.fanned_out,
                     report.claimed,
                     report.delivered,
@@ -52,7 +62,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
                 )
             if args.once:
                 break
-            if report.claimed < config.batch_size:  # a full batch: go straight on
+            if not (report.messages or report.claimed):  # busy: go straight on
                 stop.wait(args.poll_seconds)
     finally:
         for sig, handler in previous.items():

@@ -6,6 +6,10 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import pytest
+
+from api.cli import main
+from config.settings import Settings, get_settings
 from tests.notifications.conftest import assert_no_personal_data, messages
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
@@ -80,3 +84,26 @@ def test_two_sweeps_at_once_enqueue_each_reminder_once(
     assert len(results) == 2
     assert sum(len(r) for r in results) == 6  # 3 cases x 2 missed deadlines, once
     assert len(messages(database, DEADLINE_MISSED)) == 6
+
+
+def test_the_sweep_command_prints_what_it_enqueued(
+    database: Database,
+    rulebooks: RulebookRegistry,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case_id = make_case(database, rulebooks, world.principals[("alpha", "notifier")])
+    monkeypatch.setenv("CASEREVIEW_DATABASE_URL", settings.effective_database_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["sweep", "--date", "2025-03-11"]) == 0
+        first = capsys.readouterr().out
+        assert main(["sweep", "--date", "2025-03-11"]) == 0
+        second = capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+    assert f"deadline.missed\tcase {str(case_id)[:8]}\tpanel_notification\tdue 2025-03-10" in first
+    assert first.endswith("2 reminder(s) enqueued for 2025-03-11\n")
+    assert second == "0 reminder(s) enqueued for 2025-03-11\n"

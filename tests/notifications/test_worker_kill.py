@@ -26,7 +26,7 @@ def _worker(db_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
         **os.environ,
         "CASEREVIEW_DATABASE_URL": db_url,
         "CASEREVIEW_DATA_DIR": str(data_dir),
-        "CASEREVIEW_NOTIFY_LEASE_SECONDS": "2",
+        "CASEREVIEW_NOTIFY_LEASE_SECONDS": "1",
         "CASEREVIEW_WEBHOOK_TIMEOUT_SECONDS": "30",
     }
     return subprocess.Popen(

@@ -22,9 +22,9 @@ from workflow.models import Delivery, OutboxMessage, Subscription
 PENDING = "pending"
 
 
-def fan_out(session: Session, now: datetime, limit: int = 100) -> int:
+def fan_out(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
     """Create the deliveries of up to `limit` messages not yet fanned out; the number
-    of deliveries created."""
+    of messages fanned out and of deliveries created."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.fanned_out_at.is_(None))
@@ -36,7 +36,7 @@ def fan_out(session: Session, now: datetime, limit: int = 100) -> int:
         stmt = stmt.with_for_update(skip_locked=True)
     messages = list(session.scalars(stmt))
     if not messages:
-        return 0
+        return 0, 0
     partnerships = {m.partnership_id for m in messages}
     subs = list(
         session.scalars(
@@ -63,7 +63,7 @@ def fan_out(session: Session, now: datetime, limit: int = 100) -> int:
         for row in rows:
             created += session.execute(stmt_ins.values(**row)).first() is not None
     session.flush()
-    return created
+    return len(messages), created
 
 
 def _delivery(message: OutboxMessage, sub: Subscription, now: datetime) -> dict[str, Any]:

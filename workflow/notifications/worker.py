@@ -39,7 +39,8 @@ STATUSES = ("pending", IN_FLIGHT, DELIVERED, RETRYING, DEAD)
 class RunReport:
     """Counts only: what a log line may say."""
 
-    fanned_out: int = 0
+    messages: int = 0  # messages fanned out
+    fanned_out: int = 0  # deliveries they created
     claimed: int = 0
     delivered: int = 0
     retrying: int = 0
@@ -151,7 +152,9 @@ def run_once(
 ) -> RunReport:
     """One pass: fan out new messages, then claim and deliver one batch."""
     report = RunReport()
-    report.fanned_out = database.write(lambda s: fan_out(s, now, config.batch_size))
+    report.messages, report.fanned_out = database.write(
+        lambda s: fan_out(s, now, config.batch_size)
+    )
     claims = database.write(lambda s: claim(s, now, config))
     report.claimed = len(claims)
     for claimed in claims:
