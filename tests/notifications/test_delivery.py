@@ -3,6 +3,7 @@ the dead letter, and isolation between partnerships."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import message_from_bytes
 
@@ -19,7 +20,8 @@ from tests.support.world import World
 from workflow.database import Database
 from workflow.notifications import webhook as signing
 from workflow.notifications.config import NotifyConfig, SmtpConfig
-from workflow.notifications.worker import default_channels, run_once
+from workflow.notifications.fanout import fan_out
+from workflow.notifications.worker import claim, default_channels, run_once
 from workflow.rulebook import RulebookRegistry
 
 LATER = NOW + timedelta(minutes=1)
@@ -131,3 +133,32 @@ def test_email_reaches_an_smtp_server(
     assert mail["Message-ID"] == f"<{message.id}@casereview>"
     assert str(message.id) in mail.get_payload()
     assert_no_personal_data(envelope.content.decode())
+
+
+def test_concurrent_workers_never_claim_the_same_delivery(
+    database: Database,
+    rulebooks: RulebookRegistry,
+    world: World,
+    notify_config: NotifyConfig,
+) -> None:
+    subscribe(database, admin_ctx(world, rulebooks), "alpha", "webhook", "https://example.org/h")
+    make_case(database, rulebooks, world.officer, "decision_due")
+    database.write(lambda s: fan_out(s, LATER))
+    assert len(deliveries(database)) == 3
+    config = NotifyConfig(batch_size=2)
+    barrier = threading.Barrier(3)
+    claimed: list[list[str]] = []
+
+    def work() -> None:
+        barrier.wait(10)
+        got = database.write(lambda s: claim(s, LATER, config))
+        claimed.append([str(c.item.delivery_id) for c in got])
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    everything = [d for batch in claimed for d in batch]
+    assert sorted(everything) == sorted(str(d.id) for d in deliveries(database))  # once each
+    assert {d.status for d in deliveries(database)} == {"in_flight"}
