@@ -23,6 +23,10 @@ from workflow.services.base import LOCAL_ZONE
 log = logging.getLogger("casereview.worker")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     logging.basicConfig(
@@ -41,7 +45,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     try:
         while not stop.is_set():
             try:
-                report = run_once(database, channels, config, datetime.now(UTC))
+                report = run_once(database, channels, config, _utcnow(), clock=_utcnow)
             except DatabaseUnavailable:
                 if args.once:
                     raise
@@ -51,13 +55,14 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             if report.messages or report.claimed:
                 log.info(
                     "messages=%d fanned_out=%d claimed=%d delivered=%d retrying=%d dead=%d "
-                    "errors=%s",
+                    "lost=%d errors=%s",
                     report.messages,
                     report.fanned_out,
                     report.claimed,
                     report.delivered,
                     report.retrying,
                     report.dead,
+                    report.lost,
                     report.errors or "{}",
                 )
             if args.once:

@@ -21,7 +21,7 @@ from workflow.database import Database
 from workflow.notifications import webhook as signing
 from workflow.notifications.config import NotifyConfig, SmtpConfig
 from workflow.notifications.fanout import fan_out
-from workflow.notifications.worker import claim, default_channels, run_once
+from workflow.notifications.worker import claim, default_channels, run_once, still_ours
 from workflow.rulebook import RulebookRegistry
 
 LATER = NOW + timedelta(minutes=1)
@@ -162,3 +162,23 @@ def test_concurrent_workers_never_claim_the_same_delivery(
     everything = [d for batch in claimed for d in batch]
     assert sorted(everything) == sorted(str(d.id) for d in deliveries(database))  # once each
     assert {d.status for d in deliveries(database)} == {"in_flight"}
+
+
+def test_a_worker_renews_its_lease_and_never_sends_what_another_took_over(
+    database: Database,
+    rulebooks: RulebookRegistry,
+    world: World,
+    notify_config: NotifyConfig,
+) -> None:
+    subscribe(database, admin_ctx(world, rulebooks), "alpha", "webhook", "https://example.org/h")
+    make_case(database, rulebooks, world.principals[("alpha", "notifier")])
+    database.write(lambda s: fan_out(s, NOW))
+    (slow,) = database.write(lambda s: claim(s, NOW, notify_config))  # lease 30 s
+    expired = NOW + timedelta(seconds=31)
+    (other,) = database.write(lambda s: claim(s, expired, notify_config))
+    assert other.item.delivery_id == slow.item.delivery_id
+    assert not still_ours(database, slow, expired, notify_config)
+    assert still_ours(database, other, expired + timedelta(seconds=1), notify_config)
+    late = expired + timedelta(seconds=20)  # over half the lease gone: renewed
+    assert still_ours(database, other, late, notify_config)
+    assert deliveries(database)[0].lease_until == late + timedelta(seconds=30)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -45,6 +46,7 @@ class RunReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    lost: int = 0  # leases taken over by another worker before sending
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -54,6 +56,7 @@ class Claim:
     channel: str
     token: str
     active: bool
+    lease_until: datetime
 
 
 def due_clause(now: datetime) -> object:
@@ -104,7 +107,7 @@ def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
             secret=sub.secret,
             attempt=d.attempts,
         )
-        claims.append(Claim(item, sub.channel, token, sub.active))
+        claims.append(Claim(item, sub.channel, token, sub.active, lease_until))
     session.flush()
     return claims
 
@@ -147,10 +150,39 @@ def record_failure(
     return status
 
 
+def renew(session: Session, claimed: Claim, until: datetime) -> bool:
+    """Extend our lease; False if another worker has taken the delivery over."""
+    renewed = session.execute(
+        update(Delivery)
+        .where(Delivery.id == claimed.item.delivery_id, Delivery.claim_token == claimed.token)
+        .values(lease_until=until)
+        .returning(Delivery.id)
+    ).first()
+    return renewed is not None
+
+
+def still_ours(database: Database, claimed: Claim, at: datetime, config: NotifyConfig) -> bool:
+    """Before sending: renew a lease that is half gone (a slow batch must not let
+    another worker claim what this one is about to send)."""
+    half = timedelta(seconds=config.lease_seconds / 2)
+    if at < claimed.lease_until - half:
+        return True
+    until = at + timedelta(seconds=config.lease_seconds)
+    return database.write(partial(renew, claimed=claimed, until=until))
+
+
 def run_once(
-    database: Database, channels: Mapping[str, Channel], config: NotifyConfig, now: datetime
+    database: Database,
+    channels: Mapping[str, Channel],
+    config: NotifyConfig,
+    now: datetime,
+    clock: Callable[[], datetime] | None = None,
 ) -> RunReport:
-    """One pass: fan out new messages, then claim and deliver one batch."""
+    """One pass: fan out new messages, then claim and deliver one batch.
+
+    `now` is when the pass starts; `clock` (default: always `now`) tells the time
+    later in the pass, for lease renewal, signatures and outcomes."""
+    tick = clock or (lambda: now)
     report = RunReport()
     report.messages, report.fanned_out = database.write(
         lambda s: fan_out(s, now, config.batch_size)
@@ -158,25 +190,29 @@ def run_once(
     claims = database.write(lambda s: claim(s, now, config))
     report.claimed = len(claims)
     for claimed in claims:
+        if not still_ours(database, claimed, tick(), config):
+            report.lost += 1
+            continue
         channel = channels.get(claimed.channel)
         try:
             if not claimed.active:
                 raise DeliveryFailed("subscription deactivated")
             if channel is None:
                 raise DeliveryFailed(f"no {claimed.channel} channel configured")
-            channel.send(claimed.item, now)
+            channel.send(claimed.item, tick())
         except DeliveryFailed as exc:
-            reason = exc.reason
             status = database.write(
-                lambda s, c=claimed, r=reason: record_failure(s, c, r, now, config)  # type: ignore[misc]
+                partial(
+                    record_failure, claimed=claimed, reason=exc.reason, now=tick(), config=config
+                )
             )
             if status == DEAD:
                 report.dead += 1
             else:
                 report.retrying += 1
-            report.errors[reason] = report.errors.get(reason, 0) + 1
+            report.errors[exc.reason] = report.errors.get(exc.reason, 0) + 1
             continue
-        database.write(lambda s, i=claimed.item.delivery_id: record_success(s, i, now))  # type: ignore[misc]
+        database.write(partial(record_success, delivery_id=claimed.item.delivery_id, now=tick()))
         report.delivered += 1
     return report
 
