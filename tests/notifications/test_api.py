@@ -6,23 +6,38 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.api.helpers import open_case
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW
 from tests.support.world import World
 from workflow.database import Database
+from workflow.models import AuditRecord
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.worker import default_channels, run_once
 
 SUBS = "/api/v1/subscriptions"
+AUDITED = ("create_subscription", "deactivate_subscription", "retry_delivery")
 
 
 def _hook(url: str, partnership: str = "alpha") -> dict[str, object]:
     return {"partnership": partnership, "channel": "webhook", "target": url}
 
 
-def test_managing_subscriptions(raw: TestClient, world: World) -> None:
+def _audited(database: Database) -> list[str]:
+    return database.read(
+        lambda s: list(
+            s.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.action.in_(AUDITED))
+                .order_by(AuditRecord.id)
+            )
+        )
+    )
+
+
+def test_managing_subscriptions(raw: TestClient, world: World, database: Database) -> None:
     admin = world.auth("alpha", "partnership_admin")
     created = raw.post(SUBS, json=_hook("https://example.org/hook"), headers=admin)
     assert created.status_code == 201, created.text
@@ -40,6 +55,8 @@ def test_managing_subscriptions(raw: TestClient, world: World) -> None:
     off = raw.post(f"{SUBS}/{body['id']}/deactivation", headers=admin)
     assert off.status_code == 200
     assert off.json()["active"] is False
+    assert raw.post(f"{SUBS}/{body['id']}/deactivation", headers=admin).status_code == 200
+    assert _audited(database) == ["create_subscription", "deactivate_subscription"]
     # other partnerships and roles without the permission
     assert (
         raw.get(f"{SUBS}/{body['id']}", headers=world.auth("beta", "partnership_admin")).status_code
@@ -108,4 +125,5 @@ def test_a_dead_delivery_is_listed_retried_and_then_delivered(
     assert (report.claimed, report.delivered) == (1, 1)
     after = raw.get(f"/api/v1/deliveries/{item['id']}", headers=admin).json()
     assert after["status"] == "delivered"
+    assert _audited(database) == ["create_subscription", "retry_delivery"]
     assert webhook.received[-1].json["id"] == item["message_id"]

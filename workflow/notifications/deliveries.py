@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workflow.access.permissions import Perm
 from workflow.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
 from workflow.models import Delivery, OutboxMessage
-from workflow.notifications.subscriptions import partnerships_where
+from workflow.notifications.subscriptions import audit_change, partnerships_where
 from workflow.notifications.worker import DEAD, STATUSES
 from workflow.repository import decode_cursor, encode_cursor
 from workflow.services.base import Context
@@ -95,7 +95,8 @@ def retry(session: Session, ctx: Context, delivery_id: uuid.UUID) -> DeliveryVie
     """dead -> pending, due now, with a fresh set of attempts. Anything else: Conflict."""
     view = get_delivery(session, ctx, delivery_id)
     delivery = view.delivery
-    if delivery.partnership_id not in partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE):
+    managed = partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE)
+    if delivery.partnership_id not in managed:
         raise Forbidden(f"your roles do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}")
     if delivery.status != DEAD:
         raise Conflict(f"only a dead delivery can be retried; this one is {delivery.status}")
@@ -104,4 +105,11 @@ def retry(session: Session, ctx: Context, delivery_id: uuid.UUID) -> DeliveryVie
     delivery.next_attempt_at = ctx.now
     delivery.lease_until = None
     session.flush()
+    audit_change(
+        session,
+        ctx,
+        managed[delivery.partnership_id],
+        "retry_delivery",
+        {"delivery_id": str(delivery.id)},
+    )
     return view

@@ -99,7 +99,9 @@ def create(session: Session, ctx: Context, new: NewSubscription) -> Created:
     )
     session.add(sub)
     session.flush()
-    _audit(session, ctx, new.partnership, "create_subscription", sub.id)
+    audit_change(
+        session, ctx, new.partnership, "create_subscription", {"subscription_id": str(sub.id)}
+    )
     return Created(sub, new.partnership, secret)
 
 
@@ -135,11 +137,16 @@ def deactivate(session: Session, ctx: Context, sub_id: uuid.UUID) -> tuple[Subsc
         sub.active = False
         sub.deactivated_at = ctx.now
         session.flush()
-        _audit(session, ctx, code, "deactivate_subscription", sub.id)
+        audit_change(
+            session, ctx, code, "deactivate_subscription", {"subscription_id": str(sub.id)}
+        )
     return sub, code
 
 
-def _audit(session: Session, ctx: Context, chain: str, action: str, sub_id: uuid.UUID) -> None:
+def audit_change(
+    session: Session, ctx: Context, chain: str, action: str, detail: dict[str, str]
+) -> None:
+    """An audit record of a change to the partnership's notifications (ids only)."""
     audit.append(
         session,
         chain=chain,
@@ -149,5 +156,5 @@ def _audit(session: Session, ctx: Context, chain: str, action: str, sub_id: uuid
         case_id=None,
         client=ctx.client,
         outcome="ok",
-        detail={"subscription_id": str(sub_id)},
+        detail=detail,
     )
