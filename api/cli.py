@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from api import cli_accounts, cli_data, cli_ops
+from api import cli_accounts, cli_data, cli_notify, cli_ops
 from config.settings import get_settings
 from workflow import migrate
 from workflow.access.permissions import markdown_table
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_accounts.register(sub)
     cli_data.register(sub)
     cli_ops.register(sub)
+    cli_notify.register(sub)
     return parser
 
 

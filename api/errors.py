@@ -36,6 +36,8 @@ from workflow.errors import (
     UnsupportedDocument,
     VersionMismatch,
 )
+from workflow.notifications.deliveries import DeliveryNotFound
+from workflow.notifications.subscriptions import SubscriptionNotFound
 from workflow.repository import InvalidCursor
 
 log = logging.getLogger("api")
@@ -59,6 +61,8 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
     DatabaseUnavailable: (503, "unavailable", "Service temporarily unavailable"),
     SignOnUnavailable: (503, "unavailable", "Service temporarily unavailable"),
     DocumentNotFound: (404, "not-found", "Not found"),
+    SubscriptionNotFound: (404, "not-found", "Not found"),
+    DeliveryNotFound: (404, "not-found", "Not found"),
     # Content is checked by its bytes (RFC 9110 15.5.16 allows 415 "as a result of
     # inspecting the data directly"); both name the field in `errors`.
     UnsupportedDocument: (415, "unsupported-document", "The file is not an allowed type"),

@@ -28,6 +28,7 @@ from api.routes import (
     exports,
     health,
     learning,
+    notifications,
     rulebooks,
 )
 from config.settings import Settings, get_settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes,
         dashboard,
         exports,
+        notifications,
     ):
         app.include_router(module.router)
     app.include_router(web.router)  # the HTML dashboard at /

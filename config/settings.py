@@ -96,6 +96,35 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest accepted request body."
     )
+    # Notifications (docs/notifications.md)
+    notify_reminder_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="deadline.approaching is sent this many working days before the due date.",
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="A delivery is dead after this many failed tries."
+    )
+    notify_backoff_base_seconds: float = Field(
+        default=30.0, ge=0, description="Retry n waits base * 2^(n-1) seconds (capped)."
+    )
+    notify_backoff_max_seconds: float = Field(default=21600.0, ge=0)
+    notify_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed delivery is reserved for its worker; keep it longer "
+        "than the webhook / SMTP timeouts.",
+    )
+    notify_batch_size: int = Field(default=50, ge=1, le=1000)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "casereview@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     log_level: str = "INFO"
     structured_logs: bool = Field(
         default=False, description="JSON logs on stderr (`casereview serve` turns them on)."

@@ -21,6 +21,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
     audit_chain_head, idempotency_record
 TO casereview_app;
 
+-- Notifications: the outbox, subscriptions and deliveries (docs/notifications.md).
+GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_message, subscription, delivery TO casereview_app;
+
 -- Append-only tables: the application may add and read rows, never change or remove
 -- them (the triggers installed by the migrations refuse it too, even for the owner).
 GRANT SELECT, INSERT ON case_event, deadline_adjustment, audit_record TO casereview_app;

@@ -6,6 +6,7 @@ from config.settings import Settings
 from workflow.database import Database, make_engine
 from workflow.facts import ALL_FACTS
 from workflow.guards import GUARDS
+from workflow.notifications.config import NotifyConfig, SmtpConfig
 from workflow.rulebook import RulebookRegistry, load_directory
 from workflow.services.engine import COMMANDS
 
@@ -33,3 +34,25 @@ def open_database(settings: Settings) -> Database:
         lock_timeout_ms=settings.db_lock_timeout_ms,
     )
     return Database(engine, write_retries=settings.write_retries)
+
+
+def notify_config(settings: Settings) -> NotifyConfig:
+    """The notification worker's and sweep's settings (CASEREVIEW_NOTIFY_*, _SMTP_*)."""
+    return NotifyConfig(
+        webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        max_attempts=settings.notify_max_attempts,
+        backoff_base_seconds=settings.notify_backoff_base_seconds,
+        backoff_max_seconds=settings.notify_backoff_max_seconds,
+        lease_seconds=settings.notify_lease_seconds,
+        reminder_working_days=settings.notify_reminder_working_days,
+        batch_size=settings.notify_batch_size,
+        smtp=SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        ),
+    )

@@ -39,6 +39,8 @@ class Perm(StrEnum):
     DASHBOARD_READ = "dashboard.read"  # summary figures and annual report: no personal data
     DATA_EXPORT = "data.export"  # CSV exports of the partnership's cases, deadlines, actions
     FEED_CREATE = "feed.create"  # calendar (.ics) feed tokens of the partnership's deadlines
+    NOTIFICATIONS_READ = "notifications.read"  # subscriptions and deliveries (no personal data)
+    NOTIFICATIONS_MANAGE = "notifications.manage"  # add/deactivate subscriptions, retry deliveries
 
 
 Scope = Literal["partnership", "assigned", "all"]
@@ -106,6 +108,8 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
                 Perm.DASHBOARD_READ,
                 Perm.DATA_EXPORT,
                 Perm.FEED_CREATE,
+                Perm.NOTIFICATIONS_READ,
+                Perm.NOTIFICATIONS_MANAGE,
             ]
         ),
     ),
@@ -142,6 +146,8 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
                 Perm.DASHBOARD_READ,
                 Perm.DATA_EXPORT,
                 Perm.FEED_CREATE,
+                Perm.NOTIFICATIONS_READ,
+                Perm.NOTIFICATIONS_MANAGE,
             ]
         ),
     ),

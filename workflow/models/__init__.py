@@ -11,6 +11,7 @@ from workflow.models.case import (
     CaseEvent,
     DeadlineAdjustment,
 )
+from workflow.models.notify import Delivery, OutboxMessage, Subscription
 from workflow.models.plan import (
     Action,
     ActionUpdate,
@@ -35,13 +36,16 @@ __all__ = [
     "CaseEvent",
     "CaseLink",
     "DeadlineAdjustment",
+    "Delivery",
     "Document",
     "DocumentVersion",
     "FeedToken",
     "IdempotencyRecord",
     "Membership",
+    "OutboxMessage",
     "Partnership",
     "Recommendation",
+    "Subscription",
     "ThemeTag",
     "UTCDateTime",
     "User",

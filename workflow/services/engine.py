@@ -43,7 +43,7 @@ from workflow.services.publication import (
     WithdrawPublication,
 )
 from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
-from workflow.services.recording import audit_ok, timeline_event
+from workflow.services.recording import audit_ok, notify_state_change, timeline_event
 from workflow.services.thematic import OpenThematicReview
 
 COMMANDS: dict[str, type[Command]] = {
@@ -98,6 +98,7 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     session.add(case)
     session.add(_event(case, command, moved, ctx))
     audit_ok(session, ctx, partnership.code, case, command.trigger)
+    notify_state_change(session, ctx, case, moved.from_state)
     session.flush()
     clock.refresh(session, ctx, rulebook, case)
     return case
@@ -158,6 +159,7 @@ def execute_command(
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
     audit_ok(session, ctx, partnership.code, case, command.trigger)
+    notify_state_change(session, ctx, case, moved.from_state)
     session.flush()
     if isinstance(command, ReceiveFinalReport):
         action_plan.create_recommendations(session, case, command.recommendations, ctx.now)

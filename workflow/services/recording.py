@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import chain as audit
 from workflow.models import Case, CaseEvent, Partnership
+from workflow.notifications import outbox
 from workflow.services.base import Context
 
 
@@ -19,9 +20,18 @@ def record_change(
     from_state: str,
     payload: dict[str, Any],
 ) -> None:
-    """One timeline event (the case's current version) and one audit record."""
+    """One timeline event (the case's current version), one audit record and, when the
+    case changed state, its `case.stage_changed` outbox message (same transaction)."""
     session.add(timeline_event(case, event_type, from_state, case.state, payload, ctx))
     audit_case(session, ctx, case, event_type, {"version": case.version, "state": case.state})
+    notify_state_change(session, ctx, case, from_state)
+
+
+def notify_state_change(session: Session, ctx: Context, case: Case, from_state: str) -> None:
+    """Enqueue `case.stage_changed` if `case` left `from_state` (one INSERT, flushed with
+    the command, so the notification commits with the change or not at all)."""
+    if case.state != from_state:
+        outbox.stage_changed(session, case, from_state, ctx.now)
 
 
 def audit_case(

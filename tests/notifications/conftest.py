@@ -1,0 +1,92 @@
+"""Fixtures of the notification tests: real receivers, a short retry schedule and
+helpers that create subscriptions and read the outbox and deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.notifications.receivers import SmtpSink, WebhookReceiver, serve_smtp, serve_webhook
+from tests.support.factories import NOW
+from tests.support.world import World
+from workflow.database import Database
+from workflow.models import Delivery, OutboxMessage
+from workflow.notifications import subscriptions
+from workflow.notifications.config import NotifyConfig, SmtpConfig
+from workflow.rulebook import RulebookRegistry
+from workflow.services.base import Context
+
+# Words of the factory incident (tests/support/factories.py) that are personal data.
+PERSONAL = ("Child A", "Anytown", "Family home", "bruising", "Non-mobile", "female")
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    yield from serve_webhook(WebhookReceiver())
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    yield from serve_smtp()
+
+
+@pytest.fixture
+def notify_config() -> NotifyConfig:
+    return NotifyConfig(
+        webhook_timeout_seconds=5,
+        max_attempts=3,
+        backoff_base_seconds=10,
+        backoff_max_seconds=3600,
+        lease_seconds=30,
+        reminder_working_days=5,
+    )
+
+
+def admin_ctx(world: World, rulebooks: RulebookRegistry, partnership: str = "alpha") -> Context:
+    return Context(rulebooks, world.principals[(partnership, "partnership_admin")], NOW)
+
+
+def subscribe(
+    database: Database,
+    ctx: Context,
+    partnership: str,
+    channel: str,
+    target: str,
+    topics: tuple[str, ...] = (),
+) -> subscriptions.Created:
+    new = subscriptions.NewSubscription(partnership, channel, target, topics)
+    return database.write(lambda s: subscriptions.create(s, ctx, new))
+
+
+def messages(database: Database, topic: str | None = None) -> list[OutboxMessage]:
+    def run(s: Session) -> list[OutboxMessage]:
+        stmt = select(OutboxMessage).order_by(OutboxMessage.created_at, OutboxMessage.dedup_key)
+        if topic:
+            stmt = stmt.where(OutboxMessage.topic == topic)
+        return list(s.scalars(stmt))
+
+    return database.read(run)
+
+
+def deliveries(database: Database, subscription_id: uuid.UUID | None = None) -> list[Delivery]:
+    def run(s: Session) -> list[Delivery]:
+        stmt = select(Delivery).order_by(Delivery.created_at, Delivery.id)
+        if subscription_id:
+            stmt = stmt.where(Delivery.subscription_id == subscription_id)
+        return list(s.scalars(stmt))
+
+    return database.read(run)
+
+
+def assert_no_personal_data(payload: Any) -> None:
+    text = str(payload)
+    for word in PERSONAL:
+        assert word.lower() not in text.lower(), f"{word!r} in {text}"
+
+
+__all__ = ["SmtpConfig"]
