@@ -17,8 +17,9 @@ GRANT USAGE ON SCHEMA public TO casereview_app;
 
 -- Ordinary tables: read and write.
 GRANT SELECT, INSERT, UPDATE, DELETE ON
-    "case", case_deadline, case_assignment, partnership, app_user, membership, api_token,
-    audit_chain_head, idempotency_record
+    "case", case_deadline, case_assignment, case_link, partnership, app_user, membership,
+    api_token, feed_token, audit_chain_head, idempotency_record, recommendation, action,
+    document, theme_tag
 TO casereview_app;
 
 -- Notifications: the outbox, subscriptions and deliveries (docs/notifications.md).
@@ -26,9 +27,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_message, subscription, delivery T
 
 -- Append-only tables: the application may add and read rows, never change or remove
 -- them (the triggers installed by the migrations refuse it too, even for the owner).
-GRANT SELECT, INSERT ON case_event, deadline_adjustment, audit_record TO casereview_app;
-REVOKE UPDATE, DELETE, TRUNCATE ON case_event, deadline_adjustment, audit_record
-    FROM casereview_app;
+GRANT SELECT, INSERT ON
+    case_event, deadline_adjustment, audit_record, action_update, document_version
+TO casereview_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON
+    case_event, deadline_adjustment, audit_record, action_update, document_version
+FROM casereview_app;
 
 -- Identity columns of the append-only tables.
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO casereview_app;

@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from workflow.models.base import Base
+
 SQL = Path(__file__).resolve().parents[2] / "docs" / "postgresql-roles.sql"
 
 
@@ -51,5 +53,60 @@ def test_app_role_cannot_update_or_delete_append_only_rows(
         pg_cluster.drop_database(name)
         with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
             for role in (f"cr_app_{suffix}", f"cr_owner_{suffix}"):
+                admin.execute(f'DROP OWNED BY "{role}"')  # type: ignore[arg-type]
+                admin.execute(f'DROP ROLE "{role}"')  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+def test_app_role_reaches_every_table_and_edits_no_append_only_one(
+    pg_cluster: Any, pg_template: str
+) -> None:
+    """A table added by a migration but forgotten in the script would fail at run time
+    for the app role only; the append-only ones are those carrying the refusing trigger."""
+    suffix = uuid.uuid4().hex[:8]
+    name = f"roles_{suffix}"
+    app_role = f"cr_app_{suffix}"
+    pg_cluster.create_database(name, template=pg_template)
+    script = (
+        SQL.read_text()
+        .replace("casereview_owner", f"cr_owner_{suffix}")
+        .replace("casereview_app", app_role)
+    )
+    try:
+        with psycopg.connect(pg_cluster.conninfo(name), autocommit=True) as admin:
+            admin.execute(script)  # type: ignore[arg-type]
+            tables = {t.name for t in Base.metadata.sorted_tables}
+            append_only = {
+                row[0]
+                for row in admin.execute(
+                    "SELECT tgrelid::regclass::text FROM pg_trigger "
+                    "WHERE tgname LIKE 'trg_%_append_only'"
+                )
+            }
+            append_only = {t.strip('"') for t in append_only}
+            assert append_only <= tables
+            assert len(append_only) >= 5
+
+            def can(table: str, privilege: str) -> bool:
+                row = admin.execute(
+                    "SELECT has_table_privilege(%s, %s, %s)",
+                    (app_role, f'public."{table}"', privilege),
+                ).fetchone()
+                return bool(row and row[0])
+
+            missing = sorted(
+                f"{t}:{p}" for t in tables for p in ("SELECT", "INSERT") if not can(t, p)
+            )
+            assert missing == []
+            writable = sorted(
+                f"{t}:{p}" for t in append_only for p in ("UPDATE", "DELETE") if can(t, p)
+            )
+            assert writable == []
+            stuck = sorted(t for t in tables - append_only if not can(t, "UPDATE"))
+            assert stuck == []
+    finally:
+        pg_cluster.drop_database(name)
+        with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
+            for role in (app_role, f"cr_owner_{suffix}"):
                 admin.execute(f'DROP OWNED BY "{role}"')  # type: ignore[arg-type]
                 admin.execute(f'DROP ROLE "{role}"')  # type: ignore[arg-type]
