@@ -1,0 +1,49 @@
+"""Schemathesis against the OpenAPI schema, in-process: every operation, every check,
+the examples, coverage and fuzzing phases per operation, then the stateful phase
+that follows the schema's links through real case lifecycles (api/openapi_links.py).
+
+How to run, reproduce a seed and read a failure: docs/testing.md."""
+
+from __future__ import annotations
+
+import os
+
+import hypothesis
+import schemathesis
+from schemathesis import Case
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from tests.fuzz.checks import TALLY, count
+
+schema = schemathesis.pytest.from_fixture("fuzz_schema")
+# Scenarios of the stateful phase (each up to `max-steps` calls); `make fuzz` raises it.
+STATEFUL_EXAMPLES = int(os.environ.get("CASEREVIEW_FUZZ_STATEFUL_EXAMPLES", "60"))
+
+
+@schema.parametrize()
+def test_operation(case: Case) -> None:
+    count(case)
+    case.call_and_validate()
+
+
+def test_stateful(fuzz_schema: OpenApiSchema) -> None:
+    """Random walks along the links: open a case, read it, command it with its ETag."""
+    config = fuzz_schema.config
+    machine = fuzz_schema.as_state_machine()
+
+    class Lifecycles(machine):  # type: ignore[misc,valid-type]
+        def after_call(self, response: schemathesis.Response, case: Case) -> None:
+            super().after_call(response, case)
+            TALLY.phases["stateful"] += 1
+
+    settings = hypothesis.settings(
+        max_examples=STATEFUL_EXAMPLES,
+        stateful_step_count=config.phases.stateful.max_steps or 10,
+        derandomize=config.generation.deterministic,
+        database=None,
+        deadline=None,
+        phases=[hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    hypothesis.seed(config.seed)(Lifecycles)
+    Lifecycles.run(settings=settings)
