@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers check migrate install clean
+.PHONY: run test lint typecheck layers check migrate install clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ check: lint typecheck layers
 
 test: check
 	$(BIN)/pytest
+
+# A longer API fuzz campaign than CI's (docs/testing.md): a fresh seed, printed first so
+# the run can be repeated (CASEREVIEW_FUZZ_SEED=<seed> make fuzz), more examples, and
+# both backends.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_STATEFUL_EXAMPLES ?= 400
+fuzz: $(STAMP)
+	@seed=$${CASEREVIEW_FUZZ_SEED:-$$($(BIN)/python -c 'import secrets; print(secrets.randbits(63))')}; \
+	echo "fuzz seed: $$seed (repeat with CASEREVIEW_FUZZ_SEED=$$seed make fuzz)"; \
+	CASEREVIEW_FUZZ_SEED=$$seed CASEREVIEW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	CASEREVIEW_FUZZ_STATEFUL_EXAMPLES=$(FUZZ_STATEFUL_EXAMPLES) \
+	CASEREVIEW_FUZZ_BACKENDS=$${CASEREVIEW_FUZZ_BACKENDS:-sqlite,postgresql} \
+	$(BIN)/pytest tests/fuzz -q -p no:cacheprovider --timeout=0
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,8 @@ Environment (all optional; `make fuzz` sets them):
   picks a fresh one, printed so the run can be repeated.
 - CASEREVIEW_FUZZ_EXAMPLES: examples per operation in the fuzzing phase.
 - CASEREVIEW_FUZZ_STATEFUL_EXAMPLES: scenarios of the stateful phase.
+- CASEREVIEW_FUZZ_ONLY: one operation, e.g. `POST /api/v1/incidents` (to reproduce).
+- CASEREVIEW_FUZZ_BACKENDS: `sqlite` (default), `postgresql`, or both, comma separated.
 """
 
 from __future__ import annotations
@@ -80,7 +82,13 @@ def _env_int(name: str) -> int | None:
     return int(raw) if raw else None
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+def fuzz_backends() -> list[Any]:
+    """CASEREVIEW_FUZZ_BACKENDS (comma separated; default `sqlite`) among the suite's backends."""
+    wanted = os.environ.get("CASEREVIEW_FUZZ_BACKENDS", "sqlite").replace(" ", "").split(",")
+    return [b for b in BACKENDS if getattr(b, "values", (b,))[0] in wanted]
+
+
+@pytest.fixture(scope="module", params=fuzz_backends())
 def fuzz_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -173,7 +181,17 @@ def fuzz_schema(fuzz_target: FuzzTarget, tmp_path_factory: pytest.TempPathFactor
     TALLY.peer_token = fuzz_target.tokens["beta"]
     TALLY.seed = config.seed
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_target.app, config=config)
-    return schema.exclude(path=list(EXCLUDED_PATHS))
+    return select(schema)
+
+
+def select(schema: Any) -> Any:
+    """The operations to fuzz: all but EXCLUDED_PATHS, or CASEREVIEW_FUZZ_ONLY's one."""
+    schema = schema.exclude(path=list(EXCLUDED_PATHS))
+    only = os.environ.get("CASEREVIEW_FUZZ_ONLY", "").strip()  # e.g. "POST /api/v1/incidents"
+    if only:
+        method, _, path = only.partition(" ")
+        schema = schema.include(method=method, path=path) if path else schema.include(path=only)
+    return schema
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -9,23 +9,29 @@ from __future__ import annotations
 import os
 
 import hypothesis
+import pytest
 import schemathesis
 from schemathesis import Case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.fuzz.checks import TALLY, count
+from tests.fuzz.conftest import select
 
-schema = schemathesis.pytest.from_fixture("fuzz_schema")
+# The fixture's own filters are not kept by `from_fixture`: select here too.
+schema = select(schemathesis.pytest.from_fixture("fuzz_schema"))
 # Scenarios of the stateful phase (each up to `max-steps` calls); `make fuzz` raises it.
 STATEFUL_EXAMPLES = int(os.environ.get("CASEREVIEW_FUZZ_STATEFUL_EXAMPLES", "60"))
 
 
+# One pytest test runs every operation (as subtests): more than the suite's 300 s default.
+@pytest.mark.timeout(1200)
 @schema.parametrize()
 def test_operation(case: Case) -> None:
     count(case)
     case.call_and_validate()
 
 
+@pytest.mark.timeout(1200)
 def test_stateful(fuzz_schema: OpenApiSchema) -> None:
     """Random walks along the links: open a case, read it, command it with its ETag."""
     config = fuzz_schema.config
