@@ -25,6 +25,7 @@ class Tally:
     phases: Counter[str] = field(default_factory=Counter)
     operations: set[str] = field(default_factory=set)
     peer_probes: int = 0
+    stateful_ok: Counter[str] = field(default_factory=Counter)  # 2xx per operation
     peer_token: str = ""
     seed: int | None = None
 

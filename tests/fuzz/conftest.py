@@ -204,3 +204,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"{len(TALLY.operations)} operations; examples per phase: {phases}; "
         f"cross-partnership probes {TALLY.peer_probes}"
     )
+    if TALLY.stateful_ok:
+        done = ", ".join(f"{label} {n}" for label, n in TALLY.stateful_ok.most_common())
+        terminalreporter.write_line(f"fuzz: stateful 2xx by operation: {done}")

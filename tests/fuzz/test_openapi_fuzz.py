@@ -41,6 +41,8 @@ def test_stateful(fuzz_schema: OpenApiSchema) -> None:
         def after_call(self, response: schemathesis.Response, case: Case) -> None:
             super().after_call(response, case)
             TALLY.phases["stateful"] += 1
+            if 200 <= response.status_code < 300:
+                TALLY.stateful_ok[case.operation.label] += 1
 
     settings = hypothesis.settings(
         max_examples=STATEFUL_EXAMPLES,
