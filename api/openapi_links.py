@@ -48,6 +48,9 @@ def _case_targets(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for method, operation in path_item.items():
             if method not in ("get", "post", "put") or "operationId" not in operation:
                 continue
+            body = operation.get("requestBody", {}).get("content", {"application/json": {}})
+            if "application/json" not in body:
+                continue  # uploads need a file no response holds
             parameters: dict[str, str] = {"case_id": CASE_ID}
             headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
             if any(h.lower() == "if-match" for h in headers):
