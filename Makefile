@@ -8,7 +8,7 @@ PORT   ?= 8000
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers check migrate install clean chaos
+.PHONY: run test lint typecheck layers check migrate install clean chaos fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,19 @@ CHAOS_SECONDS ?= 300
 CHAOS_KILLS   ?= 20
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos.ledger --seconds $(CHAOS_SECONDS) --kills $(CHAOS_KILLS)
+
+# A longer API fuzz campaign than CI's (docs/testing.md): a fresh seed, printed first so
+# the run can be repeated (CASEREVIEW_FUZZ_SEED=<seed> make fuzz), more examples, and
+# both backends.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_STATEFUL_EXAMPLES ?= 400
+fuzz: $(STAMP)
+	@seed=$${CASEREVIEW_FUZZ_SEED:-$$($(BIN)/python -c 'import secrets; print(secrets.randbits(63))')}; \
+	echo "fuzz seed: $$seed (repeat with CASEREVIEW_FUZZ_SEED=$$seed make fuzz)"; \
+	CASEREVIEW_FUZZ_SEED=$$seed CASEREVIEW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	CASEREVIEW_FUZZ_STATEFUL_EXAMPLES=$(FUZZ_STATEFUL_EXAMPLES) \
+	CASEREVIEW_FUZZ_BACKENDS=$${CASEREVIEW_FUZZ_BACKENDS:-sqlite,postgresql} \
+	$(BIN)/pytest tests/fuzz -q -p no:cacheprovider --timeout=0
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ it is logged with the request id, and the client gets a generic 500 problem.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -171,14 +172,23 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
     detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem_response(
-        request,
-        exc.status_code,
-        slug,
-        titles.get(exc.status_code, "Error"),
-        detail,
-        headers=dict(exc.headers or {}),
+        request, exc.status_code, slug, titles.get(exc.status_code, "Error"), detail, headers
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at this path (RFC 9110 15.5.6). Starlette's own
+    405 names only the first route that matched the path, though several may share it."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in item if m in ("get", "put", "post", "delete", "patch")}
+    return sorted(methods)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

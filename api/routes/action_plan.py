@@ -4,7 +4,6 @@ overdue actions across the caller's cases; thematic reviews."""
 # No `from __future__ import annotations`: the generated endpoints' body annotations
 # must be the concrete models when FastAPI inspects them.
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -15,6 +14,7 @@ from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.actions import ActionList, ActionOut, ActionPlanOut
 from api.schemas.cases import CaseOut
+from api.schemas.params import IsoDate
 from workflow.services import action_plan as plan
 from workflow.services import action_queries, thematic
 from workflow.services.base import Context
@@ -132,7 +132,7 @@ async def list_actions(
         ),
     ] = None,
     theme: Annotated[str | None, Query(max_length=64)] = None,
-    due_before: Annotated[date | None, Query()] = None,
+    due_before: Annotated[IsoDate | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ActionList:
     """Actions across every case you may see, earliest due first: e.g. all open actions

@@ -5,7 +5,6 @@ Both read one snapshot of the database and carry no personal data."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -15,6 +14,7 @@ from api.deps import Ctx, ServicesDep
 from api.errors import responses
 from api.routes.cases import NOT_MODIFIED, REVALIDATE, IfNoneMatch, not_modified
 from api.schemas.dashboard import AnnualReportOut, DashboardOut
+from api.schemas.params import IsoDate
 from workflow.services import dashboard, etags, reports
 from workflow.services.exports import csv_text
 
@@ -39,10 +39,12 @@ async def get_dashboard(
     if_none_match: IfNoneMatch = None,
     partnership: Partnership = None,
     from_: Annotated[
-        date | None,
+        IsoDate | None,
         Query(alias="from", description="Timeliness period start; default 12 months ago."),
     ] = None,
-    to: Annotated[date | None, Query(description="Timeliness period end; default today.")] = None,
+    to: Annotated[
+        IsoDate | None, Query(description="Timeliness period end; default today.")
+    ] = None,
 ) -> DashboardOut | Response:
     """Cases by stage, overdue deadlines, deadlines due in the next 5 working days, open
     and overdue actions by agency, and timeliness over a period."""

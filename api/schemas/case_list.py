@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.params import IsoDate
 from workflow.services.queries import CaseListRequest
 
 DeadlineStateName = Literal["pending", "paused", "met", "not_started", "not_applicable", "window"]
@@ -22,8 +22,8 @@ class CaseListParams(BaseModel):
         default=None, max_length=64, description="A partnership code (national: any)."
     )
     theme: str | None = Field(default=None, max_length=64, description="A learning theme.")
-    aware_from: date | None = Field(default=None, description="aware_date on or after.")
-    aware_to: date | None = Field(default=None, description="aware_date on or before.")
+    aware_from: IsoDate | None = Field(default=None, description="aware_date on or after.")
+    aware_to: IsoDate | None = Field(default=None, description="aware_date on or before.")
     overdue: bool = Field(default=False, description="Only cases with an overdue deadline.")
     due_within: int | None = Field(
         default=None,
