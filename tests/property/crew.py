@@ -15,8 +15,9 @@ from workflow.access.principal import Principal
 from workflow.database import Database
 
 # Who acts in the machines: the two roles that run the process, the assigned reviewer,
-# two roles that may not command, and a review group member of another partnership.
-ACTORS = ("notifier", "review_group", "reviewer", "viewer", "action_owner", "outsider")
+# roles that may not command, and a review group member of another partnership.
+ACTORS = ("notifier", "review_group", "reviewer", "viewer", "action_owner", "admin", "outsider")
+ROLE_OF = {"admin": "partnership_admin", "outsider": "review_group"}
 _serial = itertools.count(1)
 
 
@@ -42,7 +43,7 @@ def make_crew(database: Database) -> Crew:
         away = accounts.create_partnership(s, crew.other, f"Other {tag}", NOW)
         for actor in ACTORS:
             user = accounts.create_user(s, f"{crew.code}.{actor}", actor, NOW)
-            role = "review_group" if actor == "outsider" else actor
+            role = ROLE_OF.get(actor, actor)
             accounts.grant_role(s, user, away if actor == "outsider" else home, role)
             crew.usernames[actor] = user.username
             crew.tokens[actor] = accounts.create_token(s, user, "props", NOW).secret

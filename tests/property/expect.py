@@ -29,9 +29,11 @@ def must_refuse(actor: str, stale: bool, cmd: Any, before: Seen, today: date) ->
         return "a date in the future"
     if before.state == "closed" and cmd.trigger != "withdraw_publication":
         return "the case is closed"
+    aware = before.facts["aware_date"]  # None for a thematic review
     if (
         dates
-        and min(dates) < before.facts["aware_date"]
+        and aware is not None
+        and min(dates) < aware
         and cmd.trigger != "agree_terms_of_reference"
     ):
         return "a date before awareness"

@@ -38,6 +38,19 @@ PROFILES: dict[str, settings] = {
     "long": settings(max_examples=200, stateful_step_count=80, derandomize=False, **_COMMON),
 }
 
+# The HTTP machine is smaller: each step is several requests.
+API_SIZES: dict[str, dict[str, Any]] = {
+    "ci": {
+        "max_examples": int(os.environ.get("PROPS_CI_API_EXAMPLES", "6")),
+        "stateful_step_count": 20,
+    },
+    "long": {"max_examples": 60, "stateful_step_count": 50},
+}
+
+
+def api_sizes() -> dict[str, Any]:
+    return API_SIZES[profile_name()]
+
 
 def profile_name() -> str:
     name = os.environ.get("HYPOTHESIS_PROFILE", "ci")
@@ -63,3 +76,8 @@ def seeded(factory: F) -> F:
         return factory
     print(f"\nproperty tests: HYPOTHESIS_PROFILE={profile_name()} PROPS_SEED={chosen}")
     return seed(int(chosen))(factory)  # type: ignore[no-any-return]
+
+
+def timeout_seconds() -> int:
+    """pytest-timeout for one machine run: none under `long` (it runs for minutes)."""
+    return 0 if profile_name() == "long" else 900

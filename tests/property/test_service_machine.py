@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -32,6 +33,7 @@ COMMAND_ACTORS = st.sampled_from(
 OPENING_ACTORS = st.sampled_from(["notifier"] * 4 + ["review_group", "viewer"])
 RARELY = st.integers(0, 9).map(lambda n: n == 0)
 SOMETIMES = st.integers(0, 3).map(lambda n: n == 0)
+pytestmark = pytest.mark.timeout(profiles.timeout_seconds())
 STATS: dict[str, int] = {"examples": 0, "steps": 0, "successes": 0, "refusals": 0}
 
 
