@@ -33,6 +33,7 @@ ACTORS = st.sampled_from(["review_group"] * 4 + ["notifier"] * 2 + ["viewer", "o
 IF_MATCH = st.sampled_from(["current"] * 6 + ["stale", "none"])
 SOMETIMES = st.integers(0, 2).map(lambda n: n == 0)
 pytestmark = pytest.mark.timeout(profiles.timeout_seconds())
+MOVES = st.tuples(st.integers(0, 5), bodies.OFFSETS, st.integers(0, 4), SOMETIMES)
 STATS: dict[str, int] = {"examples": 0, "steps": 0, "successes": 0, "refusals": 0, "replays": 0}
 
 
@@ -47,11 +48,13 @@ class ApiMachine(RuleBasedStateMachine):
         self.world = ApiWorld(http, database, rulebooks, clock)
         STATS["examples"] += 1
 
-    @initialize(target=cases)
-    def first_case(self) -> str:
+    @initialize(target=cases, moves=st.lists(MOVES, max_size=8))
+    def first_case(self, moves: list[tuple[int, int, int, bool]]) -> str:
+        """A serious incident under the current rulebook, moved on by up to 8 commands."""
         body = bodies.incident_body(None, self.world.today, 1, 0, "first")
         case_id = self.world.open("notifier", body, True, replay=False)
         assert case_id is not None
+        self._drive(case_id, moves)
         return case_id
 
     @rule(
@@ -97,16 +100,12 @@ class ApiMachine(RuleBasedStateMachine):
     ) -> None:
         self.world.command(case, trigger, actor, offset, variant, if_match, replay)
 
-    @rule(
-        case=cases,
-        moves=st.lists(
-            st.tuples(st.integers(0, 5), bodies.OFFSETS, st.integers(0, 4), SOMETIMES),
-            min_size=1,
-            max_size=6,
-        ),
-    )
+    @rule(case=cases, moves=st.lists(MOVES, min_size=1, max_size=6))
     def drive(self, case: str, moves: list[tuple[int, int, int, bool]]) -> None:
         """Commands the API offers (allowed_actions) to the review group or notifier."""
+        self._drive(case, moves)
+
+    def _drive(self, case: str, moves: list[tuple[int, int, int, bool]]) -> None:
         for pick, offset, variant, replay in moves:
             offered = [
                 (action, actor)

@@ -31,6 +31,7 @@ COMMAND_ACTORS = st.sampled_from(
     ["review_group"] * 5 + ["notifier"] * 2 + ["reviewer", "viewer", "action_owner", "outsider"]
 )
 OPENING_ACTORS = st.sampled_from(["notifier"] * 4 + ["review_group", "viewer"])
+MOVES = st.tuples(st.integers(0, 5), bodies.OFFSETS, st.integers(0, 4))  # pick, offset, variant
 RARELY = st.integers(0, 9).map(lambda n: n == 0)
 SOMETIMES = st.integers(0, 3).map(lambda n: n == 0)
 pytestmark = pytest.mark.timeout(profiles.timeout_seconds())
@@ -45,13 +46,14 @@ class ServiceMachine(RuleBasedStateMachine):
         self.world = ServiceWorld(database, rulebooks)
         STATS["examples"] += 1
 
-    @initialize(target=cases)
-    def first_case(self) -> uuid.UUID:
-        """Every example starts with one serious incident under the current rulebook."""
-        case_id = self.world.open(
-            "notifier", bodies.incident_body(None, self.world.today, 1, 0, "first"), True
-        )
+    @initialize(target=cases, moves=st.lists(MOVES, max_size=10))
+    def first_case(self, moves: list[tuple[int, int, int]]) -> uuid.UUID:
+        """Every example starts with a serious incident under the current rulebook,
+        moved on by up to 10 commands the rulebook offers."""
+        body = bodies.incident_body(None, self.world.today, 1, 0, "first")
+        case_id = self.world.open("notifier", body, True)
         assert case_id is not None
+        self._drive(case_id, moves)
         return case_id
 
     @rule(
@@ -98,17 +100,15 @@ class ServiceMachine(RuleBasedStateMachine):
         REASONS["rule command"] += 1
         self.world.command(case, trigger, actor, offset, variant, stale, replay)
 
-    @rule(
-        case=cases,
-        moves=st.lists(
-            st.tuples(st.integers(0, 5), bodies.OFFSETS, st.integers(0, 4)), min_size=1, max_size=8
-        ),
-    )
+    @rule(case=cases, moves=st.lists(MOVES, min_size=1, max_size=8))
     def drive(self, case: uuid.UUID, moves: list[tuple[int, int, int]]) -> None:
         """Up to 8 commands the rulebook offers from the case's state, each by the role
         that runs it: the process moving on (dates and options may still be refused).
         Every invariant is checked after each of them."""
         REASONS["rule drive"] += 1
+        self._drive(case, moves)
+
+    def _drive(self, case: uuid.UUID, moves: list[tuple[int, int, int]]) -> None:
         for pick, offset, variant in moves:
             seen = self.world.see(case)
             if seen.state == "action_plan_monitoring" and pick == 5:
