@@ -31,6 +31,7 @@ COMMAND_ACTORS = st.sampled_from(
     ["review_group"] * 5 + ["notifier"] * 2 + ["reviewer", "viewer", "action_owner", "outsider"]
 )
 OPENING_ACTORS = st.sampled_from(["notifier"] * 4 + ["review_group", "viewer"])
+REGIMES = ("england-2023", "england-scr-2015", "england-panel-2025", "england-2018")
 MOVES = st.tuples(st.integers(0, 5), bodies.OFFSETS, st.integers(0, 4))  # pick, offset, variant
 RARELY = st.integers(0, 9).map(lambda n: n == 0)
 SOMETIMES = st.integers(0, 3).map(lambda n: n == 0)
@@ -46,12 +47,19 @@ class ServiceMachine(RuleBasedStateMachine):
         self.world = ServiceWorld(database, rulebooks)
         STATS["examples"] += 1
 
-    @initialize(target=cases, moves=st.lists(MOVES, max_size=10))
-    def first_case(self, moves: list[tuple[int, int, int]]) -> uuid.UUID:
-        """Every example starts with a serious incident under the current rulebook,
-        moved on by up to 10 commands the rulebook offers."""
-        body = bodies.incident_body(None, self.world.today, 1, 0, "first")
-        case_id = self.world.open("notifier", body, True)
+    @initialize(
+        target=cases,
+        rulebook=st.sampled_from(REGIMES),
+        moves=st.lists(MOVES, max_size=10),
+    )
+    def first_case(self, rulebook: str, moves: list[tuple[int, int, int]]) -> uuid.UUID:
+        """Every example starts with a serious incident under one of the rulebooks (the
+        historic ones with a date in their window), moved on by up to 10 commands the
+        rulebook offers."""
+        world = self.world
+        aware = min(world.today, world.rulebooks.get(rulebook).effective_to or world.today)
+        body = bodies.incident_body(rulebook, aware - timedelta(days=10), 1, 0, "first")
+        case_id = world.open("notifier", body, True)
         assert case_id is not None
         self._drive(case_id, moves)
         return case_id
