@@ -35,7 +35,7 @@ PROFILES: dict[str, settings] = {
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
         **_COMMON,
     ),
-    "long": settings(max_examples=200, stateful_step_count=80, derandomize=False, **_COMMON),
+    "long": settings(max_examples=100, stateful_step_count=60, derandomize=False, **_COMMON),
 }
 
 # The HTTP machine is smaller: each step is several requests.
@@ -44,7 +44,7 @@ API_SIZES: dict[str, dict[str, Any]] = {
         "max_examples": int(os.environ.get("PROPS_CI_API_EXAMPLES", "6")),
         "stateful_step_count": 20,
     },
-    "long": {"max_examples": 60, "stateful_step_count": 50},
+    "long": {"max_examples": 40, "stateful_step_count": 40},
 }
 
 
