@@ -8,7 +8,7 @@ PORT   ?= 8000
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers check migrate install clean chaos fuzz
+.PHONY: run test lint typecheck layers check migrate install clean chaos fuzz props bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ fuzz: $(STAMP)
 	CASEREVIEW_FUZZ_STATEFUL_EXAMPLES=$(FUZZ_STATEFUL_EXAMPLES) \
 	CASEREVIEW_FUZZ_BACKENDS=$${CASEREVIEW_FUZZ_BACKENDS:-sqlite,postgresql} \
 	$(BIN)/pytest tests/fuzz -q -p no:cacheprovider --timeout=0
+
+# Stateful property tests, long profile: more and longer examples, a fresh seed (printed;
+# replay with PROPS_SEED=<seed>). docs/property-tests.md
+props: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/property -s -q
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

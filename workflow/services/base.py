@@ -5,7 +5,10 @@ trigger it fires, the stage record it writes (`section`) and the case facts it
 sets. Date rules are declared, not coded per command:
 
 - `past_dates`: fields recording something that happened; never after today.
-- `not_before`: field -> fact; the field may not be earlier than that recorded fact.
+- `not_before`: field -> fact (or facts); the field may not be earlier than any of them
+  that is recorded. Name a fact every rulebook records (e.g. aware_date) next to a
+  path-specific one: a fact that a rulebook's path never records (the rapid review
+  dates under the SCR regime) bounds nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class Command(Input):
     trigger: ClassVar[str]
     section: ClassVar[str]
     past_dates: ClassVar[tuple[str, ...]] = ()
-    not_before: ClassVar[Mapping[str, str]] = {}
+    not_before: ClassVar[Mapping[str, str | tuple[str, ...]]] = {}
 
     def facts(self) -> dict[str, Any]:
         """The case facts this command sets (column name -> value)."""
@@ -46,12 +49,13 @@ class Command(Input):
             value = getattr(self, name)
             if value is not None and value > today:
                 raise InvalidFacts(f"{name} ({value}) is in the future (today is {today})", name)
-        for name, fact in self.not_before.items():
-            value, earlier = getattr(self, name), recorded.get(fact)
-            if value is not None and earlier is not None and value < earlier:
-                raise InvalidFacts(
-                    f"{name} ({value}) is before the case's {fact} ({earlier})", name
-                )
+        for name, facts in self.not_before.items():
+            for fact in (facts,) if isinstance(facts, str) else facts:
+                value, earlier = getattr(self, name), recorded.get(fact)
+                if value is not None and earlier is not None and value < earlier:
+                    raise InvalidFacts(
+                        f"{name} ({value}) is before the case's {fact} ({earlier})", name
+                    )
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class RecordDecision(Command):
     trigger: ClassVar[str] = "record_decision"
     section: ClassVar[str] = "decision"
     past_dates: ClassVar[tuple[str, ...]] = ("decision_date", "sent_to_panel_date")
-    not_before: ClassVar[dict[str, str]] = {
-        "decision_date": "rapid_review_meeting_date",
+    # aware_date too: under the SCR regime there is no rapid review meeting to follow.
+    not_before: ClassVar[dict[str, str | tuple[str, ...]]] = {
+        "decision_date": ("rapid_review_meeting_date", "notification_date", "aware_date"),
         "sent_to_panel_date": "decision_date",
     }
 
@@ -108,7 +109,10 @@ class RecordPanelResponse(Command):
     trigger: ClassVar[str] = "record_panel_response"
     section: ClassVar[str] = "panel_response"
     past_dates: ClassVar[tuple[str, ...]] = ("response_date",)
-    not_before: ClassVar[dict[str, str]] = {"response_date": "rapid_review_sent_date"}
+    # The Panel (under the SCR regime, the national panel) responds to the decision.
+    not_before: ClassVar[dict[str, str | tuple[str, ...]]] = {
+        "response_date": ("rapid_review_sent_date", "decision_date")
+    }
 
     response_date: CaseDate
     agrees_with_decision: bool
