@@ -151,16 +151,31 @@ class RawDriver:
         )
         x.execute(self.sql(upsert), ("p000", "0" * 64))
         lock = "" if self.sqlite else " FOR UPDATE"
-        x.execute(self.sql("SELECT seq, hash FROM audit_chain_head WHERE chain = %s" + lock), ("p000",))
+        x.execute(
+            self.sql("SELECT seq, hash FROM audit_chain_head WHERE chain = %s" + lock), ("p000",)
+        )
         seq, prev = x.fetchone()
         detail = json.dumps({"version": version, "state": "rapid_review"})
         digest = hashlib.sha256(f"{seq + 1}|{prev}|{detail}".encode()).hexdigest()
         x.execute(
             self.sql(
                 "INSERT INTO audit_record (chain, seq, occurred_at, actor, action, case_id, "
-                "client, outcome, detail, prev_hash, hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                "client, outcome, detail, prev_hash, hash) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             ),
-            ("p000", seq + 1, stamp, "bench", "record_notification", key, "-", "ok", detail, prev, digest),
+            (
+                "p000",
+                seq + 1,
+                stamp,
+                "bench",
+                "record_notification",
+                key,
+                "-",
+                "ok",
+                detail,
+                prev,
+                digest,
+            ),
         )
         x.execute(
             self.sql("UPDATE audit_chain_head SET seq = %s, hash = %s WHERE chain = %s"),

@@ -150,7 +150,8 @@ def _case_rows(
     aware = today - timedelta(days=rng.randint(0, 3650))
     reached = _stage_reached((today - aware).days, rng)
     state, stage, _ = PATH[reached]
-    facts: dict[str, Any] = {"incident_date": aware - timedelta(days=2), "aware_date": aware}
+    facts: dict[str, Any] = {name: None for name in OFFSET}  # one key set: one INSERT per batch
+    facts.update(incident_date=aware - timedelta(days=2), aware_date=aware)
     for _s, _g, names in PATH[1 : reached + 1]:
         for name in names:
             facts[name] = aware + timedelta(days=OFFSET[name] + (3 if late else 0))
@@ -192,7 +193,7 @@ def _case_rows(
     ]
     deadlines = []
     for name, (start, days, met_by) in DEADLINES.items():
-        if start not in facts:
+        if facts.get(start) is None:
             continue
         due = facts[start] + timedelta(days=days)
         met = facts.get(met_by)
@@ -281,7 +282,7 @@ def add_cases(database: Database, n: int, now: datetime, seed: int = 7, size: in
         def run(s: Session, batch: dict[str, list[dict[str, Any]]] = batch) -> None:
             for key, model in TABLES.items():
                 if batch[key]:
-                    s.execute(insert(model), batch[key])
+                    s.execute(insert(model.__table__), batch[key])
 
         database.write(run)
 
@@ -329,7 +330,7 @@ def fresh_cases(database: Database, partnership: str, n: int, now: datetime) -> 
     def run(s: Session) -> None:
         for key, model in TABLES.items():
             if rows[key]:
-                s.execute(insert(model), rows[key])
+                s.execute(insert(model.__table__), rows[key])
 
     database.write(run)
     return ids

@@ -60,7 +60,7 @@ class Server:
                 *("--no-access-log", "--log-level", "warning", "--workers", "1"),
             ]
             ready = "/bare"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log
         )
@@ -193,7 +193,9 @@ def require_wrk() -> None:
         )
 
 
-def interleaved(runs: dict[str, Callable[[float], WrkResult]], seconds: float) -> dict[str, WrkResult]:
+def interleaved(
+    runs: dict[str, Callable[[float], WrkResult]], seconds: float
+) -> dict[str, WrkResult]:
     """Run each measurement in three slices, round-robin, so that load elsewhere on the
     machine weighs on all alike; returns each one pooled over its slices."""
     slices = 3 if seconds >= 3 else 1

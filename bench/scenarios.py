@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -83,9 +83,7 @@ def polling(
         },
         seconds,
     )
-    bare, not_modified, summary, personal = (
-        got[k] for k in ("bare", "304", "summary", "personal")
-    )
+    bare, not_modified, summary, personal = (got[k] for k in ("bare", "304", "summary", "personal"))
     return [
         throughput("polling", "GET case 304 (viewer)", backend, not_modified, bare, 0.5),
         throughput("polling", "GET case 200 summary (viewer)", backend, summary, bare, 0.25),
@@ -117,7 +115,7 @@ def commands(
             f'Authorization: Bearer {tokens["officer"]}\nIf-Match: "1"',
         ),
     ):
-        f = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".ids"))
+        f = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".ids"))  # noqa: SIM115
         f.write("\n".join(case_ids) + "\n")
         f.flush()
         runs[name] = _command_run(server, f.name, path, body, headers, connections)
@@ -168,17 +166,11 @@ SCALE_QUERIES = (
 )
 
 
-def latencies(
-    product: Server, tokens: dict[str, str], seconds: float
-) -> dict[str, WrkResult]:
+def latencies(product: Server, tokens: dict[str, str], seconds: float) -> dict[str, WrkResult]:
     """One connection at a time (latency, not throughput) for each scale query."""
     out = {}
     for label, path, who in SCALE_QUERIES:
-        out[label] = wrk(
-            product.base + API + path,
-            seconds=seconds,
-            connections=1,
-            threads=1,
-            headers=bearer(tokens[who]),
-        )
+        url, auth = product.base + API + path, bearer(tokens[who])
+        wrk(url, seconds=1, connections=1, threads=1, headers=auth)  # warm-up, discarded
+        out[label] = wrk(url, seconds=seconds, connections=1, threads=1, headers=auth)
     return out

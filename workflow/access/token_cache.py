@@ -55,8 +55,7 @@ def invalidate_all() -> None:
 def _note_auth_changes(session: Session, _ctx: Any) -> None:
     # In after_flush the session still lists what this flush wrote.
     if any(
-        isinstance(obj, AUTH_MODELS)
-        for obj in chain(session.new, session.dirty, session.deleted)
+        isinstance(obj, AUTH_MODELS) for obj in chain(session.new, session.dirty, session.deleted)
     ):
         session.info["auth_changed"] = True
 
