@@ -45,9 +45,23 @@ BEGIN
   RETURN NULL;
 END $$
 """
+# Inserts are counted once per statement (bulk imports insert many cases in one
+# transaction; a row trigger would update the same tally row once per case).
+PG_INSERT_FUNCTION = """
+CREATE FUNCTION case_tally_insert() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public AS $$
+BEGIN
+  INSERT INTO case_tally (partnership_id, cases, version_sum)
+  SELECT partnership_id, count(*), sum(version) FROM inserted GROUP BY partnership_id
+  ON CONFLICT (partnership_id) DO UPDATE
+    SET cases = case_tally.cases + EXCLUDED.cases,
+        version_sum = case_tally.version_sum + EXCLUDED.version_sum;
+  RETURN NULL;
+END $$
+"""
 PG_TRIGGERS = (
     'CREATE TRIGGER case_tally_insert AFTER INSERT ON "case" '
-    "FOR EACH ROW EXECUTE FUNCTION case_tally_apply()",
+    "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION case_tally_insert()",
     'CREATE TRIGGER case_tally_update AFTER UPDATE OF version, partnership_id ON "case" '
     "FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version "
     "OR OLD.partnership_id IS DISTINCT FROM NEW.partnership_id) "
@@ -84,6 +98,7 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_FUNCTION)
+        op.execute(PG_INSERT_FUNCTION)
         for statement in PG_TRIGGERS:
             op.execute(statement)
     else:
@@ -99,4 +114,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name}")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION case_tally_apply()")
+        op.execute("DROP FUNCTION case_tally_insert()")
     op.drop_table("case_tally")

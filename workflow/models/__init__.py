@@ -20,6 +20,7 @@ from workflow.models.plan import (
     Recommendation,
     ThemeTag,
 )
+from workflow.models.tally import CaseTally
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -34,6 +35,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "CaseLink",
+    "CaseTally",
     "DeadlineAdjustment",
     "Document",
     "DocumentVersion",

@@ -29,22 +29,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import BigInteger, Column, MetaData, Table, Uuid, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
 from workflow.errors import CaseNotFound
-from workflow.models import Case
+from workflow.models import Case, CaseTally
 
-# Kept by database triggers (migration 0007); no ORM model: the application never writes it.
-TALLY = Table(
-    "case_tally",
-    MetaData(),
-    Column("partnership_id", Uuid, primary_key=True),
-    Column("cases", BigInteger),
-    Column("version_sum", BigInteger),
-)
 _TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
@@ -120,8 +112,8 @@ def change_counter(session: Session, principal: Principal) -> tuple[int, int]:
     if principal.has_national_scope(Perm.CASE_LIST):
         count, total = session.execute(
             select(
-                func.coalesce(func.sum(TALLY.c.cases), 0),
-                func.coalesce(func.sum(TALLY.c.version_sum), 0),
+                func.coalesce(func.sum(CaseTally.cases), 0),
+                func.coalesce(func.sum(CaseTally.version_sum), 0),
             )
         ).one()
         return int(count), int(total)
@@ -130,9 +122,9 @@ def change_counter(session: Session, principal: Principal) -> tuple[int, int]:
     if own:
         c, t = session.execute(
             select(
-                func.coalesce(func.sum(TALLY.c.cases), 0),
-                func.coalesce(func.sum(TALLY.c.version_sum), 0),
-            ).where(TALLY.c.partnership_id.in_(own))
+                func.coalesce(func.sum(CaseTally.cases), 0),
+                func.coalesce(func.sum(CaseTally.version_sum), 0),
+            ).where(CaseTally.partnership_id.in_(own))
         ).one()
         count, total = int(c), int(t)
     assigned = principal.partnerships_with(Perm.CASE_LIST, scopes=("assigned",)) - own
