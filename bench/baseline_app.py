@@ -86,7 +86,13 @@ class RawDriver:
             lock = "" if self.sqlite else " FOR UPDATE"
             x.execute(self.sql('SELECT * FROM "case" WHERE id = %s' + lock), (key,))
             row = x.fetchone()
-            version = row[[d[0] for d in x.description].index("version")]
+            names = [d[0] for d in x.description]
+            version = row[names.index("version")]
+            x.execute(
+                self.sql("SELECT code FROM partnership WHERE id = %s"),
+                (row[names.index("partnership_id")],),
+            )
+            (chain,) = x.fetchone()
             x.execute(
                 self.sql(
                     'UPDATE "case" SET state = %s, stage = %s, version = %s, '
@@ -121,7 +127,7 @@ class RawDriver:
                     json.dumps({"notification_date": str(today)}),
                 ),
             )
-            self._audit(x, key, stamp, version + 1)
+            self._audit(x, chain, key, stamp, version + 1)
             x.execute(self.sql("DELETE FROM case_deadline WHERE case_id = %s"), (key,))
             for name in DEADLINES:
                 x.execute(
@@ -144,15 +150,15 @@ class RawDriver:
             raise
         return int(version + 1)
 
-    def _audit(self, x: Any, key: Any, stamp: Any, version: int) -> None:
+    def _audit(self, x: Any, chain: str, key: Any, stamp: Any, version: int) -> None:
         upsert = (
             "INSERT INTO audit_chain_head (chain, seq, hash) VALUES (%s, 0, %s) "
             "ON CONFLICT (chain) DO NOTHING"
         )
-        x.execute(self.sql(upsert), ("p000", "0" * 64))
+        x.execute(self.sql(upsert), (chain, "0" * 64))
         lock = "" if self.sqlite else " FOR UPDATE"
         x.execute(
-            self.sql("SELECT seq, hash FROM audit_chain_head WHERE chain = %s" + lock), ("p000",)
+            self.sql("SELECT seq, hash FROM audit_chain_head WHERE chain = %s" + lock), (chain,)
         )
         seq, prev = x.fetchone()
         detail = json.dumps({"version": version, "state": "rapid_review"})
@@ -164,7 +170,7 @@ class RawDriver:
                 "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             ),
             (
-                "p000",
+                chain,
                 seq + 1,
                 stamp,
                 "bench",
@@ -179,7 +185,7 @@ class RawDriver:
         )
         x.execute(
             self.sql("UPDATE audit_chain_head SET seq = %s, hash = %s WHERE chain = %s"),
-            (seq + 1, digest, "p000"),
+            (seq + 1, digest, chain),
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from workflow.models import (
 )
 
 PARTNERSHIPS = 150
+COMMAND_PARTNERSHIPS = tuple(f"p{i:03d}" for i in range(16))  # the officer's
 THEMES = ("infants", "neglect", "domestic-abuse", "parental-mental-health", "safer-sleep")
 AGENCIES = ("local_authority", "police", "health_icb", "education", "other")
 # state, stage, facts reached (in order); index = how far a case has got
@@ -103,14 +104,16 @@ def principals(database: Database, now: datetime) -> Principals:
         )
         home = accounts.get_partnership(s, "p000")
         out = []
-        for name, roles in (
-            ("national", ("national",)),
-            ("officer", ("notifier", "review_group")),
-            ("viewer", ("viewer",)),
+        for name, roles, codes in (
+            ("national", ("national",), ("p000",)),
+            ("officer", ("notifier", "review_group"), COMMAND_PARTNERSHIPS),
+            ("viewer", ("viewer",), ("p000",)),
         ):
             user = accounts.create_user(s, f"bench-{name}", name, now)
-            for role in roles:
-                accounts.grant_role(s, user, home, role)
+            for code in codes:
+                where = home if code == "p000" else accounts.get_partnership(s, code)
+                for role in roles:
+                    accounts.grant_role(s, user, where, role)
             out.append(accounts.create_token(s, user, "bench", now).secret)
         return Principals(*out)
 
@@ -287,18 +290,21 @@ def add_cases(database: Database, n: int, now: datetime, seed: int = 7, size: in
         database.write(run)
 
 
-def fresh_cases(database: Database, partnership: str, n: int, now: datetime) -> list[str]:
-    """`n` cases of one partnership at `notification_due` (version 1, aware two days
-    ago): each can take one `record_notification` dated today."""
-    pid = database.read(
-        lambda s: s.scalar(select(Partnership.id).where(Partnership.code == partnership))
+def fresh_cases(
+    database: Database, partnerships: Sequence[str], n: int, now: datetime
+) -> list[str]:
+    """`n` cases at `notification_due` (version 1, aware two days ago), spread over
+    `partnerships` (each has its own audit chain, as in production): each can take
+    one `record_notification` dated today."""
+    pids = database.read(
+        lambda s: list(s.scalars(select(Partnership.id).where(Partnership.code.in_(partnerships))))
     )
     rng = random.Random(11)
     today = now.date()
     ids: list[str] = []
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in TABLES}
-    for _ in range(n):
-        one = _case_rows(rng, pid, today, now, late=False)
+    for i in range(n):
+        one = _case_rows(rng, pids[i % len(pids)], today, now, late=False)
         case = one["case"][0]
         aware = today - timedelta(days=2)
         case.update(

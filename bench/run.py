@@ -52,8 +52,8 @@ def throughput_suite(backend: str, url: str, data: Path, args: argparse.Namespac
     n = max(1500, int(args.seconds * 500))  # more cases than either side can get through
     now = datetime.now(UTC)
     ids = (
-        datagen.fresh_cases(database, "p000", n, now),
-        datagen.fresh_cases(database, "p000", n, now),
+        datagen.fresh_cases(database, datagen.COMMAND_PARTNERSHIPS, n, now),
+        datagen.fresh_cases(database, datagen.COMMAND_PARTNERSHIPS, n, now),
     )
     database.dispose()
     env = product_env(url, data)

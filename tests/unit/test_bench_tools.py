@@ -49,7 +49,7 @@ def test_the_table_shows_ratios_and_targets() -> None:
     assert "| 0.40  |" in lines[2]
     assert "| NO " in lines[2]
     assert "3 bad" in lines[2]
-    assert "| 1.25  |" in lines[3]
+    assert "| 1.20  |" in lines[3]
     assert "| yes " in lines[3]
 
 
