@@ -218,15 +218,14 @@ def medians(
     columns = [getattr(Case, f) for f in facts]
     ends = [getattr(Case, e).between(start, end) for _, e in INTERVALS.values()]
     rows = session.execute(select(*columns).where(visible, or_(*ends))).all()
+    at = {key: (facts.index(first), facts.index(last)) for key, (first, last) in INTERVALS.items()}
     pairs = {
         key: [
-            (row[facts.index(first)], row[facts.index(last)])
+            (row[i], row[j])
             for row in rows
-            if row[facts.index(first)] is not None
-            and row[facts.index(last)] is not None
-            and start <= row[facts.index(last)] <= end
+            if row[i] is not None and row[j] is not None and start <= row[j] <= end
         ]
-        for key, (first, last) in INTERVALS.items()
+        for key, (i, j) in at.items()
     }
     between = working_days_counter(
         england_and_wales(ctx), [d for found in pairs.values() for pair in found for d in pair]
