@@ -67,3 +67,10 @@ props: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (docs/performance.md): not tests. `make bench QUICK=1` for a short smoke run.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 2; fi; }
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(BENCH_ARGS)

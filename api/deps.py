@@ -23,6 +23,7 @@ from api.observability import principal_id_var
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
+from workflow.access.token_cache import TokenCache, generation
 from workflow.calendars import CalendarBook
 from workflow.database import Database
 from workflow.documents.storage import Storage
@@ -47,6 +48,7 @@ class Services:
     rag_amber_working_days: int = 3
     taxonomy: Taxonomy = field(default_factory=Taxonomy)
     storage: Storage | None = None  # document content (api/main.py: LocalDiskStorage)
+    tokens: TokenCache = field(default_factory=TokenCache)  # CASEREVIEW_AUTH_CACHE_SECONDS
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -58,13 +60,15 @@ class Services:
         return await run_in_threadpool(fn, *args, **kwargs)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_now() -> datetime:
-    """The request's clock; tests override this dependency instead of sleeping."""
+async def get_now() -> datetime:
+    """The request's clock; tests override this dependency instead of sleeping. The
+    dependencies here are `async def` although they never await: FastAPI runs a plain
+    `def` dependency in a worker thread, a thread hop per dependency per request."""
     return datetime.now(UTC)
 
 
@@ -91,8 +95,23 @@ async def get_principal(
             raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
         principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))
     else:
-        principal = await services.read(lambda s: accounts.authenticate_token(s, raw, now))
+        principal = await _token_principal(services, raw, now)
     principal_id_var.set(str(principal.user_id))
+    return principal
+
+
+async def _token_principal(services: Services, raw: str, now: datetime) -> Principal:
+    """An API token's Principal: from the short-lived cache (workflow/access/
+    token_cache.py: revocation elsewhere can lag its TTL), else three queries."""
+    key = services.tokens.key(raw)
+    cached = services.tokens.get(key, now)
+    if cached is not None:
+        return cached
+    seen = generation()  # read before the lookup: a change committed meanwhile wins
+    principal, expires_at = await services.read(
+        lambda s: accounts.authenticate_token_hash(s, key, now)
+    )
+    services.tokens.put(key, principal, expires_at, seen)
     return principal
 
 
@@ -105,7 +124,7 @@ def client_of(request: Request) -> str:
     return f"{host} {agent}"
 
 
-def get_context(
+async def get_context(
     request: Request, services: ServicesDep, principal: CurrentPrincipal, now: Now
 ) -> Context:
     return Context(
@@ -121,7 +140,7 @@ def get_context(
 Ctx = Annotated[Context, Depends(get_context)]
 
 
-def get_expected_version(
+async def get_expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -33,6 +33,7 @@ from api.routes import (
 )
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
+from workflow.access.token_cache import TokenCache
 from workflow.calendars import CalendarBook
 from workflow.database import Database
 from workflow.documents.storage import LocalDiskStorage
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             oidc=oidc,
             rag_amber_working_days=settings.rag_amber_working_days,
             taxonomy=taxonomy,
+            tokens=TokenCache(settings.auth_cache_seconds),
         )
         _warn_about_calendar(database, calendars)
         try:

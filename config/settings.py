@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     write_retries: int = Field(
         default=3, ge=0, le=10, description="Retries of a command on a serialisation failure."
     )
+    auth_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="How long a process reuses an authenticated API token (0: off). "
+        "Revoking a token, disabling a user or removing a role through another process "
+        "(CLI, another worker) takes effect within this time; in the same process at once.",
+    )
     docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS off."

@@ -25,6 +25,10 @@ TO casereview_app;
 -- Notifications: the outbox, subscriptions and deliveries (docs/notifications.md).
 GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_message, subscription, delivery TO casereview_app;
 
+-- Per-partnership case counts for list and dashboard ETags: written only by the
+-- triggers of migration 0007 (which run as the owner), so the application just reads.
+GRANT SELECT ON case_tally TO casereview_app;
+
 -- Append-only tables: the application may add and read rows, never change or remove
 -- them (the triggers installed by the migrations refuse it too, even for the owner).
 GRANT SELECT, INSERT ON

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from workflow.errors import CaseNotFound, DomainError
 from workflow.models import Case, CaseDeadline, CaseEvent, ThemeTag
@@ -149,6 +149,8 @@ def list_cases(
         if q.oldest_first
         else (Case.created_at.desc(), Case.id.desc())
     )
+    # `details` (every stage record, JSON) is never needed in a list: left unloaded.
+    stmt = stmt.options(defer(Case.details))
     rows: list[Case] = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     page = rows[:limit]

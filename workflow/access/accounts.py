@@ -154,10 +154,17 @@ def principal_for(session: Session, user: User) -> Principal:
 def authenticate_token(session: Session, raw: str, now: datetime) -> Principal:
     """The Principal of a valid API token, or NotAuthenticated (one message for every
     failure, so a caller cannot tell an unknown token from a revoked one)."""
+    return authenticate_token_hash(session, hash_token(raw), now)[0]
+
+
+def authenticate_token_hash(
+    session: Session, token_hash: str, now: datetime
+) -> tuple[Principal, datetime | None]:
+    """`authenticate_token` by the token's hash; also returns the token's expiry."""
     found = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(raw))
+        .where(ApiToken.token_hash == token_hash)
     ).first()
     if found is None:
         raise NotAuthenticated("the token is not valid")
@@ -168,7 +175,7 @@ def authenticate_token(session: Session, raw: str, now: datetime) -> Principal:
         or (token.expires_at is not None and token.expires_at <= now)
     ):
         raise NotAuthenticated("the token is not valid")
-    return principal_for(session, user)
+    return principal_for(session, user), token.expires_at
 
 
 def authenticate_subject(session: Session, subject: str) -> Principal:

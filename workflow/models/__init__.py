@@ -21,6 +21,7 @@ from workflow.models.plan import (
     Recommendation,
     ThemeTag,
 )
+from workflow.models.tally import CaseTally
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -35,6 +36,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "CaseLink",
+    "CaseTally",
     "DeadlineAdjustment",
     "Delivery",
     "Document",
