@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, defer
 
 from workflow.errors import CaseNotFound, DomainError
@@ -67,8 +67,13 @@ class DeadlineFilter:
     overdue: bool = False
     due_by: date | None = None
 
-    def case_ids(self) -> Select[uuid.UUID]:
-        stmt = select(CaseDeadline.case_id).where(CaseDeadline.state == "pending")
+    def matches(self) -> ColumnElement[bool]:
+        """A probe per case (EXISTS, correlated on `case.id`): walking the cases in
+        keyset order, a page stops after `limit` matches instead of first reading
+        every matching deadline (partial index on pending deadlines, migration 0008)."""
+        stmt = select(CaseDeadline.case_id).where(
+            CaseDeadline.case_id == Case.id, CaseDeadline.state == "pending"
+        )
         if self.name:
             stmt = stmt.where(CaseDeadline.name == self.name)
         if self.overdue:
@@ -77,7 +82,7 @@ class DeadlineFilter:
             stmt = stmt.where(
                 CaseDeadline.due_date >= self.today, CaseDeadline.due_date <= self.due_by
             )
-        return stmt
+        return stmt.exists()
 
 
 @dataclass(frozen=True)
@@ -118,18 +123,21 @@ def list_cases(
         stmt = stmt.where(Case.partnership_id.in_(q.partnership_ids))
     if q.theme:
         stmt = stmt.where(
-            Case.id.in_(
-                select(ThemeTag.case_id).where(
-                    ThemeTag.subject_type == "case", ThemeTag.theme == q.theme
-                )
+            select(ThemeTag.case_id)
+            .where(
+                ThemeTag.subject_type == "case",
+                ThemeTag.subject_id == Case.id,
+                ThemeTag.case_id == Case.id,
+                ThemeTag.theme == q.theme,
             )
+            .exists()
         )
     if q.aware_from:
         stmt = stmt.where(Case.aware_date >= q.aware_from)
     if q.aware_to:
         stmt = stmt.where(Case.aware_date <= q.aware_to)
     if q.deadline is not None:
-        stmt = stmt.where(Case.id.in_(q.deadline.case_ids()))
+        stmt = stmt.where(q.deadline.matches())
     if q.deadline_state is not None:
         name, state = q.deadline_state
         having = select(CaseDeadline.case_id).where(CaseDeadline.state == state)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -91,7 +92,13 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         Index("ix_case_created_at_id", "created_at", "id"),
-        Index("ix_case_partnership_id_created_at", "partnership_id", "created_at"),
+        # keyset pages of one partnership: (created_at, id) order within it
+        Index("ix_case_partnership_id_created_at_id", "partnership_id", "created_at", "id"),
+        # dashboard medians: the cases whose interval ends in the period (migration 0008)
+        Index("ix_case_notification_date", "notification_date"),
+        Index("ix_case_rapid_review_sent_date", "rapid_review_sent_date"),
+        Index("ix_case_decision_date", "decision_date"),
+        Index("ix_case_published_date", "published_date"),
     )
 
 
@@ -133,7 +140,34 @@ class CaseDeadline(Base):
     met_date: Mapped[date | None] = mapped_column(Date)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
 
-    __table_args__ = (Index("ix_case_deadline_state_due_date", "state", "due_date"),)
+    __table_args__ = (
+        Index("ix_case_deadline_state_due_date", "state", "due_date"),
+        # partial indexes (migration 0008): live deadlines are few, met ones many
+        Index(
+            "ix_case_deadline_pending_case_due",
+            "case_id",
+            "due_date",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_case_deadline_pending_name_due",
+            "name",
+            "due_date",
+            "case_id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_case_deadline_met_name_date",
+            "name",
+            "met_date",
+            "on_time",
+            "case_id",
+            postgresql_where=text("state = 'met'"),
+            sqlite_where=text("state = 'met'"),
+        ),
+    )
 
 
 class DeadlineAdjustment(Base):

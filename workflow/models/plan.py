@@ -7,10 +7,23 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base, BigIntId, JSONType, UTCDateTime
+
+# an action still to do (workflow.services.action_plan.OPEN_STATUSES)
+OPEN_WHERE = "status IN ('not_started', 'in_progress', 'completed_awaiting_evidence')"
 
 
 class Recommendation(Base):
@@ -47,6 +60,15 @@ class Action(Base):
     __table_args__ = (
         Index("ix_action_status_due_date", "status", "due_date"),
         Index("ix_action_agency_status", "agency", "status"),
+        # open actions by agency (dashboard; migration 0008): the open ones are few
+        Index(
+            "ix_action_open_agency_due",
+            "agency",
+            "due_date",
+            "case_id",
+            postgresql_where=text(OPEN_WHERE),
+            sqlite_where=text(OPEN_WHERE),
+        ),
     )
 
 

@@ -10,15 +10,17 @@ Read-only: services flush, never commit, and this one writes nothing.
 
 from __future__ import annotations
 
-import statistics
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import True_
 
 from workflow.access.permissions import Perm
 from workflow.calendar import WorkingDayCalendar, add_months
@@ -144,7 +146,7 @@ def dashboard(
         select(Case.stage, func.count()).where(visible).group_by(Case.stage)
     ).all()
     pending = (CaseDeadline.state == "pending", visible)
-    deadlines = select(CaseDeadline.name).join(Case, Case.id == CaseDeadline.case_id)
+    deadlines = within(select(CaseDeadline.name), CaseDeadline.case_id, visible)
     overdue = session.execute(
         deadlines.add_columns(func.count())
         .where(*pending, CaseDeadline.due_date < today)
@@ -153,10 +155,14 @@ def dashboard(
     until = england_and_wales(ctx).add_working_days(today, DUE_SOON_WORKING_DAYS)
     soon = (*pending, CaseDeadline.due_date >= today, CaseDeadline.due_date <= until)
     soon_count = session.scalar(
-        select(func.count()).select_from(CaseDeadline).join(Case).where(*soon)
+        within(select(func.count()).select_from(CaseDeadline), CaseDeadline.case_id, visible).where(
+            *soon
+        )
     )
     soon_rows = session.execute(
-        deadlines.add_columns(CaseDeadline.case_id, Case.local_reference, CaseDeadline.due_date)
+        select(CaseDeadline.name)
+        .join(Case, Case.id == CaseDeadline.case_id)
+        .add_columns(CaseDeadline.case_id, Case.local_reference, CaseDeadline.due_date)
         .where(*soon)
         .order_by(CaseDeadline.due_date, CaseDeadline.case_id, CaseDeadline.name)
         .limit(DUE_SOON_LIMIT)
@@ -174,6 +180,18 @@ def dashboard(
     )
 
 
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def within(stmt: S, case_id: InstrumentedAttribute[uuid.UUID], visible: ColumnElement[bool]) -> S:
+    """`stmt` limited to the visible cases: joined to `case` only when the scope
+    needs a column of it (a national scope is every case, and the join would read
+    the whole `case` table for nothing)."""
+    if isinstance(visible, True_):
+        return stmt
+    return stmt.join(Case, Case.id == case_id)
+
+
 def actions_by_agency(
     session: Session, visible: ColumnElement[bool], today: date
 ) -> dict[str, AgencyActions]:
@@ -181,8 +199,7 @@ def actions_by_agency(
     among them (due before today), per agency."""
     late = func.sum(sql_case((Action.due_date < today, 1), else_=0))
     rows = session.execute(
-        select(Action.agency, func.count(), late)
-        .join(Case, Case.id == Action.case_id)
+        within(select(Action.agency, func.count(), late), Action.case_id, visible)
         .where(visible, Action.status.in_(OPEN_STATUSES))
         .group_by(Action.agency)
     )
@@ -196,8 +213,7 @@ def timeliness(
     median working days of each interval ending in [start, end]."""
     on_time = func.sum(sql_case((CaseDeadline.on_time.is_(True), 1), else_=0))
     rows = session.execute(
-        select(CaseDeadline.name, func.count(), on_time)
-        .join(Case, Case.id == CaseDeadline.case_id)
+        within(select(CaseDeadline.name, func.count(), on_time), CaseDeadline.case_id, visible)
         .where(
             visible,
             CaseDeadline.name.in_(SHARES.values()),
@@ -214,27 +230,49 @@ def timeliness(
 def medians(
     session: Session, ctx: Context, visible: ColumnElement[bool], start: date, end: date
 ) -> dict[str, Median]:
-    facts = list(dict.fromkeys(f for pair in INTERVALS.values() for f in pair))
-    columns = [getattr(Case, f) for f in facts]
-    ends = [getattr(Case, e).between(start, end) for _, e in INTERVALS.values()]
-    rows = session.execute(select(*columns).where(visible, or_(*ends))).all()
-    at = {key: (facts.index(first), facts.index(last)) for key, (first, last) in INTERVALS.items()}
-    pairs = {
-        key: [
-            (row[i], row[j])
-            for row in rows
-            if row[i] is not None and row[j] is not None and start <= row[j] <= end
+    """Per interval, one query on the index of its end date, counted per distinct
+    (start, end) pair so that only the pairs travel, not every case."""
+    found: dict[str, list[tuple[date, date, int]]] = {}
+    for key, (first, last) in INTERVALS.items():
+        a, b = getattr(Case, first), getattr(Case, last)
+        found[key] = [
+            (x, y, n)
+            for x, y, n in session.execute(
+                select(a, b, func.count())
+                .where(visible, b.between(start, end), a.is_not(None))
+                .group_by(a, b)
+            )
         ]
-        for key, (i, j) in at.items()
-    }
     between = working_days_counter(
-        england_and_wales(ctx), [d for found in pairs.values() for pair in found for d in pair]
+        england_and_wales(ctx), [d for pairs in found.values() for x, y, _ in pairs for d in (x, y)]
     )
     out: dict[str, Median] = {}
-    for key, found in pairs.items():
-        days = [between(a, b) for a, b in found]
-        out[key] = Median(len(days), float(statistics.median(days)) if days else None)
+    for key, pairs in found.items():
+        days = Counter[int]()
+        for x, y, n in pairs:
+            days[between(x, y)] += n
+        out[key] = Median(days.total(), weighted_median(days))
     return out
+
+
+def weighted_median(counts: Counter[int]) -> float | None:
+    """`statistics.median` of a multiset given as value -> how many times."""
+    total = counts.total()
+    if not total:
+        return None
+    ordered = sorted(counts.items())
+    lower_rank, upper_rank = (total - 1) // 2, total // 2  # 0-based middle ranks
+    seen, lower, upper = 0, None, None
+    for value, n in ordered:
+        if lower is None and seen + n > lower_rank:
+            lower = value
+        if seen + n > upper_rank:
+            upper = value
+            break
+        seen += n
+    assert lower is not None
+    assert upper is not None
+    return (lower + upper) / 2
 
 
 def working_days_counter(
