@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from bench import datagen, scenarios
 from bench.harness import Server, product_env, require_wrk
 from bench.table import Row, absolute, growth, info, render
 from config.settings import Settings
-from tests.support.postgres import ThrowawayCluster
+from tests.support.postgres import ExistingServer, ThrowawayCluster
 from workflow import migrate
 from workflow.database import Database
 from workflow.runtime import open_database
@@ -74,13 +75,26 @@ def throughput_suite(backend: str, url: str, data: Path, args: argparse.Namespac
     return rows
 
 
-def scale_suite(backend: str, url: str, data: Path, args: argparse.Namespace) -> list[Row]:
-    """Latency of lists and the dashboard as the case count grows; RSS at the end."""
-    database, tokens = prepare(url, data)
+def scale_suite(
+    backend: str, url_for: Callable[[int], str], data: Path, args: argparse.Namespace
+) -> list[Row]:
+    """Latency of lists and the dashboard as the case count grows; RSS at the end.
+    `url_for(size)`: the database of each size (one growing database, or one kept
+    per size with `--scale-server`)."""
     measured = {}
     product: Server | None = None
+    database: Database | None = None
+    url = ""
     try:
         for size in args.sizes:
+            if url_for(size) != url:
+                if database is not None:
+                    database.dispose()
+                if product is not None:
+                    product.stop()
+                    product = None
+                url = url_for(size)
+                database, tokens = prepare(url, data)
             have = datagen.count_cases(database)
             say(f"{backend}: generating cases {have} -> {size}")
             started = time.monotonic()
@@ -94,7 +108,8 @@ def scale_suite(backend: str, url: str, data: Path, args: argparse.Namespace) ->
             measured[size] = scenarios.latencies(product, tokens, args.scale_seconds)
         rss = product.rss_mib() if product else float("nan")
     finally:
-        database.dispose()
+        if database is not None:
+            database.dispose()
         if product is not None:
             product.stop()
     small, big = args.sizes[0], args.sizes[-1]
@@ -131,6 +146,19 @@ def scale_suite(backend: str, url: str, data: Path, args: argparse.Namespace) ->
     return rows
 
 
+def kept_databases(server_url: str) -> Callable[[int], str]:
+    """`bench_scale_<size>` on a running server, created when missing, kept after."""
+    server = ExistingServer(server_url)
+
+    def url_for(size: int) -> str:
+        name = f"bench_scale_{size}"
+        if not server.database_exists(name):
+            server.create_database(name)
+        return server.url(name)
+
+    return url_for
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -142,6 +170,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--scale-sqlite", action="store_true", help="also run scale on SQLite")
     parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql,scale")
+    parser.add_argument(
+        "--scale-server",
+        metavar="URL",
+        help="scale on this running PostgreSQL server (a role that may create databases):\n"
+        "one database per size, bench_scale_<size>, generated once and kept, so a\n"
+        "second run skips generating (drop them to start afresh)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.scale_seconds, args.sizes = 6, 3, "1000,5000"
@@ -160,18 +195,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "sqlite" not in args.skip:
             rows += throughput_suite("sqlite", f"sqlite:///{data / 'bench.db'}", data, args)
-        if {"postgresql", "scale"} - args.skip:
+        if "postgresql" not in args.skip or ("scale" not in args.skip and not args.scale_server):
             say("starting a throwaway PostgreSQL cluster")
             cluster = ThrowawayCluster(settings=PG_SETTINGS).start()
             say(f"PostgreSQL {cluster.server_version}")
         if cluster is not None and "postgresql" not in args.skip:
             cluster.create_database("bench")
             rows += throughput_suite("postgresql", cluster.url("bench"), data, args)
-        if cluster is not None and "scale" not in args.skip:
+        if args.scale_server and "scale" not in args.skip:
+            rows += scale_suite("postgresql", kept_databases(args.scale_server), data, args)
+        elif cluster is not None and "scale" not in args.skip:
             cluster.create_database("scale")
-            rows += scale_suite("postgresql", cluster.url("scale"), data, args)
-            if args.scale_sqlite:
-                rows += scale_suite("sqlite", f"sqlite:///{data / 'scale.db'}", data, args)
+            rows += scale_suite("postgresql", lambda _size: cluster.url("scale"), data, args)
+        if args.scale_sqlite and "scale" not in args.skip:
+            db = data / "scale.db"
+            rows += scale_suite("sqlite", lambda _size: f"sqlite:///{db}", data, args)
     finally:
         if cluster is not None:
             cluster.stop()

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
+from api.routes.dashboard import RENDERED
 from tests.api.helpers import ACTION, drive, open_case
 from tests.support.db_plugin import Clock
 from tests.support.factories import make_case
@@ -278,6 +279,7 @@ def test_every_figure_matches_an_independent_computation(
     def count(*args: Any) -> None:
         statements.append(args[2])
 
+    RENDERED.clear()  # computed again, not answered from memory
     event.listen(Engine, "before_cursor_execute", count)
     text = client.get("/api/v1/dashboard").text
     event.remove(Engine, "before_cursor_execute", count)
@@ -285,6 +287,42 @@ def test_every_figure_matches_an_independent_computation(
     assert 7 <= len(statements) <= 13
     assert "Child A" not in text  # no personal data
     assert "Anytown" not in text
+
+
+def test_figures_answered_from_memory_follow_every_change(
+    client: TestClient, data: dict[str, str], database: Database
+) -> None:
+    """The rendered dashboard is kept by its tag: every kind of change moves the tag,
+    so the next request computes the figures again (and they match again)."""
+    start = plus_months(TODAY, -12) + timedelta(days=1)
+
+    def check() -> dict[str, Any]:
+        body = dashboard(client)
+        assert body == {
+            "partnership": None,
+            **expected_dashboard(database, ("alpha",), start, TODAY),
+        }
+        assert dashboard(client) == body  # the same tag: from memory, the same figures
+        return body
+
+    first = check()
+    assert len(RENDERED) >= 1
+    opened = case(client, "2026-01-12", 1, gaps=(1, 0, 0, 0))  # a new case, notified
+    second = check()
+    assert sum(second["cases_by_stage"].values()) == sum(first["cases_by_stage"].values()) + 1
+    action = add_action(client, data["A"], agency="health_icb", due_date="2025-12-01")
+    third = check()
+    assert third["actions_by_agency"]["health_icb"] == {"open": 1, "overdue": 1}
+    act(
+        client,
+        data["A"],
+        action,
+        "progress",
+        {"status": "completed_awaiting_evidence", "note": "z"},
+    )
+    act(client, data["A"], action, "sign-off", {"note": "Seen"})
+    assert "health_icb" not in check()["actions_by_agency"]
+    assert opened
 
 
 def test_a_period_of_your_choice(
