@@ -126,8 +126,7 @@ def list_cases(
             select(ThemeTag.case_id)
             .where(
                 ThemeTag.subject_type == "case",
-                ThemeTag.subject_id == Case.id,
-                ThemeTag.case_id == Case.id,
+                ThemeTag.subject_id == Case.id,  # a case's own tags: subject_id is case_id
                 ThemeTag.theme == q.theme,
             )
             .exists()

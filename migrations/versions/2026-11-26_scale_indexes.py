@@ -29,10 +29,26 @@ OPEN = "status IN ('not_started', 'in_progress', 'completed_awaiting_evidence')"
 # (name, table, columns, partial condition or None)
 INDEXES = (
     ("ix_case_partnership_id_created_at_id", "case", ["partnership_id", "created_at", "id"], None),
-    ("ix_case_notification_date", "case", ["notification_date"], None),
-    ("ix_case_rapid_review_sent_date", "case", ["rapid_review_sent_date"], None),
-    ("ix_case_decision_date", "case", ["decision_date"], None),
-    ("ix_case_published_date", "case", ["published_date"], None),
+    # (end, start, partnership) of each interval: the medians read the index alone
+    (
+        "ix_case_notification_date",
+        "case",
+        ["notification_date", "aware_date", "partnership_id"],
+        None,
+    ),
+    (
+        "ix_case_rapid_review_sent_date",
+        "case",
+        ["rapid_review_sent_date", "notification_date", "partnership_id"],
+        None,
+    ),
+    (
+        "ix_case_decision_date",
+        "case",
+        ["decision_date", "rapid_review_sent_date", "partnership_id"],
+        None,
+    ),
+    ("ix_case_published_date", "case", ["published_date", "decision_date", "partnership_id"], None),
     ("ix_case_deadline_pending_case_due", "case_deadline", ["case_id", "due_date"], PENDING),
     (
         "ix_case_deadline_pending_name_due",

@@ -94,11 +94,17 @@ class Case(Base):
         Index("ix_case_created_at_id", "created_at", "id"),
         # keyset pages of one partnership: (created_at, id) order within it
         Index("ix_case_partnership_id_created_at_id", "partnership_id", "created_at", "id"),
-        # dashboard medians: the cases whose interval ends in the period (migration 0008)
-        Index("ix_case_notification_date", "notification_date"),
-        Index("ix_case_rapid_review_sent_date", "rapid_review_sent_date"),
-        Index("ix_case_decision_date", "decision_date"),
-        Index("ix_case_published_date", "published_date"),
+        # dashboard medians (migration 0008): the (start, end) pairs of the intervals
+        # ending in the period, read from the index alone, national or per partnership
+        Index("ix_case_notification_date", "notification_date", "aware_date", "partnership_id"),
+        Index(
+            "ix_case_rapid_review_sent_date",
+            "rapid_review_sent_date",
+            "notification_date",
+            "partnership_id",
+        ),
+        Index("ix_case_decision_date", "decision_date", "rapid_review_sent_date", "partnership_id"),
+        Index("ix_case_published_date", "published_date", "decision_date", "partnership_id"),
     )
 
 
