@@ -29,3 +29,13 @@ def test_random_multisets_match_statistics_median() -> None:
     for _ in range(500):
         values = [rng.randint(0, 60) for _ in range(rng.randint(1, 80))]
         assert weighted_median(Counter(values)) == float(statistics.median(values)), values
+
+
+def test_the_open_actions_index_names_exactly_the_open_statuses() -> None:
+    """The partial index's condition (models) must follow the service's open statuses,
+    or the dashboard's open-action counts would stop using it."""
+    from workflow.models.plan import OPEN_WHERE
+    from workflow.services.action_plan import OPEN_STATUSES
+
+    listed = OPEN_WHERE.split("(", 1)[1].rstrip(")")
+    assert [s.strip().strip("'") for s in listed.split(",")] == list(OPEN_STATUSES)
