@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, openapi, web
-from api.deps import Services
+from api.deps import LoopReader, Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
 from api.routes import (
@@ -74,11 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rag_amber_working_days=settings.rag_amber_working_days,
             taxonomy=taxonomy,
             tokens=TokenCache(settings.auth_cache_seconds),
+            loop_reader=LoopReader(database) if database.is_sqlite else None,
         )
         _warn_about_calendar(database, calendars)
         try:
             yield
         finally:
+            if app.state.services.loop_reader is not None:
+                app.state.services.loop_reader.close()
             database.dispose()
 
     app = FastAPI(
