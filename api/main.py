@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, openapi, web
+from api.conditional_get import ConditionalCaseGet
 from api.deps import LoopReader, Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(web.router)  # the HTML dashboard at /
     app.mount("/static", web.static_files(), name="static")
+    app.add_middleware(ConditionalCaseGet)  # innermost: CORS, headers, access log wrap it
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
