@@ -1,17 +1,18 @@
-"""A fast path for the one request dashboards repeat most: a conditional
-`GET /api/v1/cases/{id}` whose `If-None-Match` is still current.
+"""A fast path for the requests dashboards repeat most: `GET /api/v1/cases/{id}`
+whose `If-None-Match` is still current (304), or whose summary is already rendered.
 
-Pure ASGI, inside the request-id, security-header and access-log middleware. It
-answers `304 Not Modified` itself only when everything is already known: an API
+Pure ASGI, inside CORS and the request-id, security-header and access-log
+middleware. It answers itself only when everything is already known: an API
 token whose Principal is in the token cache (workflow/access/token_cache.py, same
 expiry check as the route), a case the caller may see (`etags.case_stamp`, one Core
-query through `Services.peek`), and a matching tag. Anything else (no or an
-uncached token, a JWT, a query string, a case not visible or missing, a tag that
-does not match, a database error) goes to the route unchanged, which answers
-exactly as before. The answer is the route's: same tag, same Cache-Control, no
-body, no audit record (no personal data is sent). Skipping FastAPI's routing and
-dependency solving is what brings a 304 near the cost of a bare route
-(docs/performance.md, "Polling and commands").
+query through `Services.peek`), and a matching tag, or for a summary caller the
+body the route rendered for this version, day and roles (api/summary_cache.py).
+Anything else (no or an uncached token, a JWT, a query string, a case not visible
+or missing, a personal representation, a database error) goes to the route
+unchanged, which answers exactly as before. The answer is the route's: same tag,
+same Cache-Control, same body, no audit record (no personal data is sent).
+Skipping FastAPI's routing and dependency solving is what brings a 304 near the
+cost of a bare route (docs/performance.md, "Polling and commands").
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ConditionalCaseGet:
             elif key == b"if-none-match":
                 if_none_match = value.decode("latin-1")
         services: Services | None = getattr(scope["app"].state, "services", None)
-        if not auth or not if_none_match or services is None:
+        if not auth or services is None:
             return False
         scheme, _, raw = auth.partition(" ")
         raw = raw.strip()
@@ -72,19 +73,26 @@ class ConditionalCaseGet:
             stamp = await services.peek(lambda c: etags.case_stamp(c, principal, case_id))
         except Exception:  # not found, not visible, unavailable: the route answers
             return False
-        tag = etags.case_tag(stamp.version, now.astimezone(LOCAL_ZONE).date(), stamp.personal)
-        if not etags.matches(if_none_match, tag):
-            return False
-        principal_id_var.set(str(principal.user_id))
+        today = now.astimezone(LOCAL_ZONE).date()
+        tag = etags.case_tag(stamp.version, today, stamp.personal)
         cache_control = b"no-store" if stamp.personal else b"private, no-cache"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 304,
-                "headers": [(b"etag", tag.encode()), (b"cache-control", cache_control)],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
+        headers = [(b"etag", tag.encode()), (b"cache-control", cache_control)]
+        if etags.matches(if_none_match, tag):
+            status, body = 304, b""
+        elif stamp.personal:  # rendered and audited by the route only
+            return False
+        else:  # the summary the route rendered for this version, day and roles, if cached
+            cached = services.summaries.get((case_id, stamp.version, today, stamp.roles))
+            if cached is None:
+                return False
+            status, body = 200, cached
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+        principal_id_var.set(str(principal.user_id))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
         return True
 
 

@@ -28,6 +28,8 @@ def test_a_summary_is_reused_only_while_its_tag_holds(
     again = raw.get(path, headers=viewer)
     assert first.status_code == again.status_code == 200
     assert again.content == first.content
+    for header in ("content-type", "content-length", "cache-control", "x-content-type-options"):
+        assert again.headers[header] == first.headers[header]
     assert again.headers["etag"] == first.headers["etag"] == '"1.20260115.s"'
     assert first.json()["records"] is None
 
