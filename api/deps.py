@@ -17,7 +17,8 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -82,6 +83,8 @@ def _pooled_read(database: Database, fn: Callable[[Connection], T]) -> T:
             return fn(conn)
     except DBAPIError as exc:
         raise _unavailable(exc) from exc
+    except PoolTimeout as exc:
+        raise DatabaseUnavailable("the database is busy; try again shortly") from exc
 
 
 class LoopReader:
@@ -94,9 +97,9 @@ class LoopReader:
         self.conn: Connection | None = None
 
     def run(self, fn: Callable[[Connection], T]) -> T:
-        if self.conn is None or self.conn.closed or self.conn.invalidated:
-            self.conn = self.engine.connect()
         try:
+            if self.conn is None or self.conn.closed or self.conn.invalidated:
+                self.conn = self.engine.connect()  # SQLite pools keep a slot for it
             with self.conn.begin():
                 return fn(self.conn)
         except DBAPIError as exc:
@@ -111,7 +114,7 @@ class LoopReader:
 
 def _unavailable(exc: DBAPIError) -> Exception:
     """What Database.read makes of a driver error: unavailable (503), or unchanged."""
-    if exc.connection_invalidated or type(exc).__name__ == "OperationalError":
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
         return DatabaseUnavailable("the database is unavailable or busy; try again shortly")
     return exc
 
