@@ -16,16 +16,20 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.observability import principal_id_var
+from api.summary_cache import SummaryCache
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
 from workflow.access.token_cache import TokenCache, generation
 from workflow.calendars import CalendarBook
-from workflow.database import Database
+from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
 from workflow.rulebook import RulebookRegistry
@@ -49,6 +53,8 @@ class Services:
     taxonomy: Taxonomy = field(default_factory=Taxonomy)
     storage: Storage | None = None  # document content (api/main.py: LocalDiskStorage)
     tokens: TokenCache = field(default_factory=TokenCache)  # CASEREVIEW_AUTH_CACHE_SECONDS
+    loop_reader: LoopReader | None = None  # SQLite: `peek` on the event loop (api/main.py)
+    summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -58,6 +64,59 @@ class Services:
 
     async def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def peek(self, fn: Callable[[Connection], T]) -> T:
+        """A short read on a Core connection, no ORM Session (the If-None-Match checks).
+
+        On SQLite it runs on the event loop, without a thread hop (conventions.md: async
+        routes may call short synchronous SQLite work directly; WAL readers never wait
+        for writers) on one connection kept for the loop, so it never waits on the pool.
+        Elsewhere it runs in a worker thread on a pooled connection."""
+        if self.loop_reader is not None and self.database.is_sqlite:
+            return self.loop_reader.run(fn)
+        return await run_in_threadpool(_pooled_read, self.database, fn)
+
+
+def _pooled_read(database: Database, fn: Callable[[Connection], T]) -> T:
+    try:
+        with database.engine.connect() as conn:
+            return fn(conn)
+    except DBAPIError as exc:
+        raise _unavailable(exc) from exc
+    except PoolTimeout as exc:
+        raise DatabaseUnavailable("the database is busy; try again shortly") from exc
+
+
+class LoopReader:
+    """The SQLite connection of the event loop's reads: checked out once, each read in
+    its own short transaction (so it never holds back a WAL checkpoint). Only the event
+    loop's thread uses it, one read at a time; a failed connection is replaced."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine
+        self.conn: Connection | None = None
+
+    def run(self, fn: Callable[[Connection], T]) -> T:
+        try:
+            if self.conn is None or self.conn.closed or self.conn.invalidated:
+                self.conn = self.engine.connect()  # SQLite pools keep a slot for it
+            with self.conn.begin():
+                return fn(self.conn)
+        except DBAPIError as exc:
+            self.close()
+            raise _unavailable(exc) from exc
+
+    def close(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            conn.close()
+
+
+def _unavailable(exc: DBAPIError) -> Exception:
+    """What Database.read makes of a driver error: unavailable (503), or unchanged."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return DatabaseUnavailable("the database is unavailable or busy; try again shortly")
+    return exc
 
 
 async def get_services(request: Request) -> Services:

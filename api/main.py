@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, openapi, web
-from api.deps import Services
+from api.conditional_get import ConditionalCaseGet
+from api.deps import LoopReader, Services
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
 from api.routes import (
@@ -74,11 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rag_amber_working_days=settings.rag_amber_working_days,
             taxonomy=taxonomy,
             tokens=TokenCache(settings.auth_cache_seconds),
+            loop_reader=LoopReader(database) if database.is_sqlite else None,
         )
         _warn_about_calendar(database, calendars)
         try:
             yield
         finally:
+            if app.state.services.loop_reader is not None:
+                app.state.services.loop_reader.close()
             database.dispose()
 
     app = FastAPI(
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(web.router)  # the HTML dashboard at /
     app.mount("/static", web.static_files(), name="static")
+    app.add_middleware(ConditionalCaseGet)  # innermost: CORS, headers, access log wrap it
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

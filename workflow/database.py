@@ -61,8 +61,12 @@ def make_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
+            # Every connection kept: an overflow connection is closed on return and
+            # reopened under the next burst (PRAGMAs and schema read again); an open
+            # SQLite connection costs only a file handle. One more than on PostgreSQL:
+            # the web app keeps one for its event loop's reads (api/deps.py LoopReader).
+            pool_size=pool_size + max_overflow + 1,
+            max_overflow=0,
             pool_timeout=pool_timeout,
             hide_parameters=True,  # values are personal data: keep them out of errors and logs
             connect_args={"check_same_thread": False},

@@ -32,6 +32,7 @@ from api.schemas.cases import (
 from workflow import repository
 from workflow.errors import InvalidFacts
 from workflow.services import etags, queries
+from workflow.services.queries import CaseView
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -116,32 +117,40 @@ async def get_case(
     case_id: uuid.UUID,
     services: ServicesDep,
     ctx: Ctx,
-    response: Response,
     if_none_match: IfNoneMatch = None,
-) -> CaseOut | Response:
+) -> Response:
     """The case's state, facts, stage records and version. ETag:
     `"<version>.<today YYYYMMDD>.<p|s>"` (personal or summary representation);
     `If-Match` takes it, or the bare version."""
 
-    def run(session: Session) -> tuple[str, bool, CaseOut | None]:
-        if if_none_match is not None:
-            stamp = etags.case_stamp(session, ctx.principal, case_id)  # 404 unless visible
-            tag = etags.case_tag(stamp.version, ctx.today, stamp.personal)
-            if etags.matches(if_none_match, tag):
-                return tag, stamp.personal, None
-        view = queries.read_case(session, ctx, case_id)
-        tag = etags.case_tag(view.case.version, ctx.today, view.personal)
-        return tag, view.personal, CaseOut.of_view(view)
-
-    tag, personal, out = await services.read(run)
-    cache_control = NO_STORE if personal else REVALIDATE
-    if out is None:  # no personal data sent, so no read to audit
+    # One Core query (on SQLite without a thread hop): answers If-None-Match, and
+    # keys the cache of rendered summaries (api/summary_cache.py).
+    stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+    tag = etags.case_tag(stamp.version, ctx.today, stamp.personal)
+    cache_control = NO_STORE if stamp.personal else REVALIDATE
+    if etags.matches(if_none_match, tag):  # no personal data sent: no read to audit
         return not_modified(tag, cache_control)
-    if personal:  # personal data: audited before it is sent
-        await services.write(lambda s: queries.record_read(s, ctx, case_id, "read_case"))
-    response.headers["ETag"] = tag
-    response.headers["Cache-Control"] = cache_control
-    return out
+    key = (case_id, stamp.version, ctx.today, stamp.roles)
+    body = None if stamp.personal else services.summaries.get(key)
+    if body is None:
+
+        def run(session: Session) -> tuple[CaseView, bytes]:
+            view = queries.read_case(session, ctx, case_id)
+            return view, CaseOut.of_view(view).model_dump_json(by_alias=True).encode()
+
+        view, rendered = await services.read(run)
+        tag = etags.case_tag(view.case.version, ctx.today, view.personal)
+        cache_control = NO_STORE if view.personal else REVALIDATE
+        if view.personal:  # personal data: audited before it is sent
+            await services.write(lambda s: queries.record_read(s, ctx, case_id, "read_case"))
+        else:  # keyed by the version read (the case may have moved since the stamp)
+            roles = etags.stamp_of(ctx.principal, case_id, view.case.partnership_id, 0).roles
+            services.summaries.put((case_id, view.case.version, ctx.today, roles), rendered)
+        body = rendered
+    # Serialised once here: returning the model would make FastAPI validate it again.
+    return Response(
+        body, media_type="application/json", headers={"ETag": tag, "Cache-Control": cache_control}
+    )
 
 
 @router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=READ_ERRORS)
@@ -155,12 +164,13 @@ async def get_timeline(
     """Every event of the case, oldest first: when, who, what, from and to state, payload.
     ETag: `"<version>.<p|s>"`."""
 
-    def run(session: Session) -> tuple[str, Timeline | None, bool]:
-        if if_none_match is not None:
-            stamp = etags.case_stamp(session, ctx.principal, case_id)  # 404 unless visible
-            tag = etags.timeline_tag(stamp.version, stamp.personal)
-            if etags.matches(if_none_match, tag):
-                return tag, None, stamp.personal
+    if if_none_match is not None:
+        stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+        tag = etags.timeline_tag(stamp.version, stamp.personal)
+        if etags.matches(if_none_match, tag):  # no personal data sent: no read to audit
+            return not_modified(tag, NO_STORE)
+
+    def run(session: Session) -> tuple[str, Timeline, bool]:
         events, personal = queries.timeline(session, ctx, case_id)
         version = events[-1].sequence if events else 0  # each version has its event
         items = [TimelineEvent.of(e, personal) for e in events]
@@ -168,8 +178,6 @@ async def get_timeline(
         return etags.timeline_tag(version, personal), timeline, personal
 
     tag, timeline, personal = await services.read(run)
-    if timeline is None:  # no personal data sent, so no read to audit
-        return not_modified(tag, NO_STORE)
     if personal:
         await services.write(lambda s: queries.record_read(s, ctx, case_id, "read_timeline"))
     response.headers["ETag"] = tag
@@ -187,12 +195,13 @@ async def get_next_actions(
     """What the rulebook allows now and your roles permit, with the endpoint for each.
     ETag: `"<version>.r<hash of your roles on the case>"`."""
 
-    def run(session: Session) -> tuple[str, NextActions | None]:
-        if if_none_match is not None:
-            stamp = etags.case_stamp(session, ctx.principal, case_id)  # 404 unless visible
-            tag = etags.next_actions_tag(stamp.version, stamp.roles)
-            if etags.matches(if_none_match, tag):
-                return tag, None
+    if if_none_match is not None:
+        stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+        tag = etags.next_actions_tag(stamp.version, stamp.roles)
+        if etags.matches(if_none_match, tag):
+            return not_modified(tag, NO_STORE)
+
+    def run(session: Session) -> tuple[str, NextActions]:
         case = queries.visible_case(session, ctx.principal, case_id)
         rulebook = queries.rulebook_of(services.rulebooks, case)
         actions = [
@@ -209,7 +218,5 @@ async def get_next_actions(
         )
 
     tag, out = await services.read(run)
-    if out is None:
-        return not_modified(tag, NO_STORE)
     response.headers["ETag"] = tag
     return out

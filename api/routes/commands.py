@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.command_runner import case_outcome, run
+from api.command_runner import answer, case_outcome
 from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.schemas.cases import CaseOut
@@ -72,8 +72,8 @@ def action_path(case_id: uuid.UUID, trigger: str) -> str:
     tags=["cases"],
 )
 async def log_incident(
-    body: intake.LogIncident, services: ServicesDep, ctx: Ctx, idem: Idempotency, response: Response
-) -> CaseOut:
+    body: intake.LogIncident, services: ServicesDep, ctx: Ctx, idem: Idempotency
+) -> Response:
     """Open a case. A notifiable incident enters the review path; any other is kept
     in `not_notifiable`. The case is governed by `rulebook` (default: the current one)."""
 
@@ -81,10 +81,10 @@ async def log_incident(
         case = open_case(session, ctx, body)
         return case_outcome(session, ctx, case, 201)
 
-    return await run(services, ctx, body.trigger, None, work, idem, response, CaseOut)
+    return await answer(services, ctx, body.trigger, None, work, idem)
 
 
-def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[CaseOut]]:
+def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Response]]:
     async def endpoint(
         case_id: uuid.UUID,
         body: command_cls,  # type: ignore[valid-type]
@@ -92,13 +92,12 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Cas
         ctx: Ctx,
         expected_version: ExpectedVersion,
         idem: Idempotency,
-        response: Response,
-    ) -> CaseOut:
+    ) -> Response:
         def work(session: Session) -> Outcome:
             done = execute_command(session, ctx, case_id, expected_version, body)
-            return case_outcome(session, ctx, done.case, 200, done.warnings)
+            return case_outcome(session, ctx, done.case, 200, done.warnings, done.deadlines)
 
-        return await run(services, ctx, command_cls.trigger, case_id, work, idem, response, CaseOut)
+        return await answer(services, ctx, command_cls.trigger, case_id, work, idem)
 
     endpoint.__doc__ = command_cls.__doc__
     return endpoint
@@ -129,8 +128,7 @@ async def adjust_deadline(
     ctx: Ctx,
     expected_version: ExpectedVersion,
     idem: Idempotency,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """Record a pause, resumption or extension of one deadline, with its reason and who
     approved it; the case's deadlines are recomputed and the change is on the timeline."""
 
@@ -138,6 +136,4 @@ async def adjust_deadline(
         case = deadline_adjustments.adjust_deadline(session, ctx, case_id, expected_version, body)
         return case_outcome(session, ctx, case, 200)
 
-    return await run(
-        services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem, response, CaseOut
-    )
+    return await answer(services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflow import machine
 from workflow.access.permissions import command as command_perm
-from workflow.deadlines import Adjustment, AdjustmentKind
+from workflow.deadlines import Adjustment, AdjustmentKind, DeadlineStatus
 from workflow.errors import Forbidden, InvalidFacts, VersionMismatch
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseEvent, Partnership
@@ -120,6 +120,7 @@ def _check_in_force(rulebook: Rulebook, command: LogIncident) -> None:
 class Executed:
     case: Case
     warnings: list[str]  # deadlines this command met late (rulebooks that warn, not refuse)
+    deadlines: list[DeadlineStatus]  # as stored by the command, as of today (unredacted)
 
 
 def execute(
@@ -166,7 +167,7 @@ def execute_command(
     current = clock.refresh(session, ctx, rulebook, case)
     changed = list(command.facts())
     clock.refuse_missed(rulebook, current, changed, moved.from_state)
-    return Executed(case, clock.met_late(rulebook, current, changed))
+    return Executed(case, clock.met_late(rulebook, current, changed), current)
 
 
 def _record_pauses(

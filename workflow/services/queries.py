@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflow import repository
@@ -53,29 +53,33 @@ def read_case(session: Session, ctx: Context, case_id: uuid.UUID) -> CaseView:
     return view_of(session, ctx, visible_case(session, ctx.principal, case_id))
 
 
-def view_of(session: Session, ctx: Context, case: Case) -> CaseView:
+def view_of(
+    session: Session,
+    ctx: Context,
+    case: Case,
+    *,
+    current: Sequence[DeadlineStatus] | None = None,
+) -> CaseView:
+    """`current`: the case's deadline statuses as of today, unredacted, when the caller
+    has just computed them (a command's `clock.refresh`, after its changes); used for a
+    caller who sees personal data, saving their recomputation."""
     rulebook = rulebook_of(ctx.rulebooks, case)
     personal = sees_personal_data(ctx.principal, case)
-    deadlines = [
-        d
-        for d in clock.statuses(session, ctx, rulebook, case, redact=not personal)
-        if d.state is not DeadlineState.NOT_APPLICABLE
-    ]
+    if current is None or not personal:
+        current = clock.statuses(session, ctx, rulebook, case, redact=not personal)
+    deadlines = [d for d in current if d.state is not DeadlineState.NOT_APPLICABLE]
+    links = session.execute(  # one query for both directions
+        select(CaseLink.source_case_id, CaseLink.thematic_case_id).where(
+            or_(CaseLink.source_case_id == case.id, CaseLink.thematic_case_id == case.id)
+        )
+    ).all()
     return CaseView(
         case,
         personal,
         [a.trigger for a in next_actions(rulebook, ctx.principal, case)],
         deadlines,
-        list(
-            session.scalars(
-                select(CaseLink.thematic_case_id).where(CaseLink.source_case_id == case.id)
-            )
-        ),
-        list(
-            session.scalars(
-                select(CaseLink.source_case_id).where(CaseLink.thematic_case_id == case.id)
-            )
-        ),
+        [link.thematic_case_id for link in links if link.source_case_id == case.id],
+        [link.source_case_id for link in links if link.thematic_case_id == case.id],
     )
 
 
