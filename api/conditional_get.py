@@ -90,6 +90,8 @@ class ConditionalCaseGet:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
             ]
+        if not services.limits.allows(principal.user_id, now):
+            return False  # over the caller's rate limit: the route answers 429
         principal_id_var.set(str(principal.user_id))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

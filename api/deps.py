@@ -27,6 +27,7 @@ from api.summary_cache import SummaryCache
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
+from workflow.access.rate_limit import RateLimits
 from workflow.access.token_cache import TokenCache, generation
 from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
@@ -55,6 +56,7 @@ class Services:
     tokens: TokenCache = field(default_factory=TokenCache)  # CASEREVIEW_AUTH_CACHE_SECONDS
     loop_reader: LoopReader | None = None  # SQLite: `peek` on the event loop (api/main.py)
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
+    limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -136,11 +138,29 @@ Now = Annotated[datetime, Depends(get_now)]
 
 
 async def get_principal(
+    request: Request,
     services: ServicesDep,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The authenticated caller: an API token, or a JWT from the configured issuer."""
+    """The authenticated caller: an API token, or a JWT from the configured issuer.
+
+    Rate limits (workflow/access/rate_limit.py): a refused credential counts against
+    the client's address (429 instead of 401 past the limit), an accepted one against
+    the caller (429 past the limit)."""
+    try:
+        principal = await _authenticate(services, now, credentials)
+    except NotAuthenticated:
+        services.limits.failed_authentication(request.client.host if request.client else "-", now)
+        raise
+    principal_id_var.set(str(principal.user_id))
+    services.limits.request(principal.user_id, now)
+    return principal
+
+
+async def _authenticate(
+    services: Services, now: datetime, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("send Authorization: Bearer <token>")
     raw = credentials.credentials.strip()
@@ -155,7 +175,6 @@ async def get_principal(
         principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))
     else:
         principal = await _token_principal(services, raw, now)
-    principal_id_var.set(str(principal.user_id))
     return principal
 
 

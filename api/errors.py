@@ -32,6 +32,7 @@ from workflow.errors import (
     InvalidFacts,
     NotAuthenticated,
     PreconditionRequired,
+    RateLimited,
     SignOnUnavailable,
     UnknownRulebook,
     UnsupportedDocument,
@@ -57,6 +58,7 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
     CommandNotAllowed: (409, "command-not-allowed", "Not allowed in the case's current state"),
     VersionMismatch: (412, "version-mismatch", "The case has changed since you read it"),
     PreconditionRequired: (428, "if-match-required", "If-Match header required"),
+    RateLimited: (429, "rate-limited", "Too many requests"),
     InvalidFacts: (422, "validation-error", "The request is not valid"),
     InvalidCursor: (400, "bad-cursor", "Bad pagination cursor"),
     DatabaseUnavailable: (503, "unavailable", "Service temporarily unavailable"),
@@ -136,6 +138,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         extra = {"errors": [{"field": exc.field, "message": exc.detail}]}
     if isinstance(exc, DatabaseUnavailable | SignOnUnavailable):
         headers["Retry-After"] = "2"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="casereview"'
     if isinstance(exc, IdempotencyKeyReused):
@@ -225,6 +229,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "Content not an allowed type",
         422: "Validation error (names the field)",
         428: "If-Match missing",
+        429: "Too many requests; retry after Retry-After seconds",
         500: "Internal error",
         503: "Database unavailable; retry",
     }

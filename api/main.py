@@ -34,6 +34,7 @@ from api.routes import (
 )
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
+from workflow.access.rate_limit import RateLimits
 from workflow.access.token_cache import TokenCache
 from workflow.calendars import CalendarBook
 from workflow.database import Database
@@ -76,6 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             taxonomy=taxonomy,
             tokens=TokenCache(settings.auth_cache_seconds),
             loop_reader=LoopReader(database) if database.is_sqlite else None,
+            limits=RateLimits(
+                auth_failures=settings.rate_limit_auth_failures,
+                requests=settings.rate_limit_requests,
+                window_seconds=settings.rate_limit_window_seconds,
+            ),
         )
         _warn_about_calendar(database, calendars)
         try:

@@ -2,17 +2,16 @@
 about how operations connect:
 
 - every 4xx/5xx is `application/problem+json` (FastAPI documents its own 422 as plain
-  JSON); 503 carries `Retry-After`, 401 `WWW-Authenticate`, 412 the current `ETag`;
-- each operation documents every error it can give: 500 everywhere; 401 where a
-  credential is required; 400 (unparseable body), 413 and 422 where there is a body;
+  JSON); 429 and 503 carry `Retry-After`, 401 `WWW-Authenticate`, 412 the current `ETag`;
+- each operation documents every error it can give: 500 everywhere; 401 and 429 where a
+  credential is required (the rate limits count callers and refused credentials,
+  workflow/access/rate_limit.py); 400 (unparseable body), 413 and 422 where there is a body;
   422 where there are parameters; 412 and 428 where `If-Match` is taken;
 - `If-Match` is marked required (a missing one is answered 428, RFC 6585) with the
   shape the server accepts;
 - links (api/openapi_links.py) from creating and commanding a case to reading and
   commanding it, so clients and the stateful fuzzer can follow a case's lifecycle.
-
-429 is not documented: nothing in the application limits request rates (see
-docs/testing.md, "Errors the schema documents")."""
+"""
 
 from __future__ import annotations
 
@@ -25,13 +24,15 @@ from api import openapi_links
 from api.errors import PROBLEM_JSON, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 HEADERS = {
-    "503": {
-        "Retry-After": {
-            "description": "Seconds to wait before retrying.",
-            "schema": {"type": "integer"},
-        }
-    },
+    "429": RETRY_AFTER,
+    "503": RETRY_AFTER,
     "401": {"WWW-Authenticate": {"description": "Bearer realm", "schema": {"type": "string"}}},
     "412": {"ETag": {"description": "The case's current version.", "schema": {"type": "string"}}},
 }
@@ -42,6 +43,7 @@ DESCRIPTIONS = {
     "413": "Body too large",
     "422": "Validation error (names the field)",
     "428": "If-Match missing or not a case version",
+    "429": "Rate limit exceeded (the detail names it); retry after Retry-After seconds",
     "500": "Internal error (logged with the request id)",
 }
 # What `api.deps.get_expected_version` accepts: "3", 3, or a GET's tag "3.20260115.p".
@@ -80,7 +82,7 @@ def _document_errors(operation: dict[str, Any], secured_by_default: bool) -> Non
     responses: dict[str, Any] = operation.setdefault("responses", {})
     statuses = {"500"}
     if operation.get("security") or secured_by_default:
-        statuses.add("401")
+        statuses |= {"401", "429"}
     if "requestBody" in operation:
         statuses |= {"400", "413", "422"}
     parameters = operation.get("parameters", [])

@@ -92,6 +92,23 @@ class Settings(BaseSettings):
         "Revoking a token, disabling a user or removing a role through another process "
         "(CLI, another worker) takes effect within this time; in the same process at once.",
     )
+    # --- rate limits (docs/operations.md "Rate limits"): in-process, per worker ---
+    rate_limit_auth_failures: int = Field(
+        default=20,
+        ge=0,
+        description="Failed authentications (401) accepted per client address per window; "
+        "the next ones are answered 429 until the window ends (0: off). A valid credential "
+        "from that address is still served.",
+    )
+    rate_limit_requests: int = Field(
+        default=600,
+        ge=0,
+        description="Requests accepted per authenticated user per window, then 429 until "
+        "the window ends (0: off).",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60, ge=1, le=3600, description="The window both rate limits count in."
+    )
     docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS off."

@@ -97,3 +97,12 @@ class DocumentTooLarge(InvalidFacts):
 
 class SignOnUnavailable(DomainError):
     """The single sign-on keys could not be fetched; try again shortly."""
+
+
+class RateLimited(DomainError):
+    """The caller went over a rate limit; nothing was done. `retry_after_seconds`: when
+    the limit's window ends (at least 1)."""
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -47,6 +47,10 @@ AUTH_FILE_ENV = "CASEREVIEW_FUZZ_AUTH_FILE"
 # reads a stream to its end, so examples would take minutes each. tests/api/test_polling.py
 # covers it; every other operation is fuzzed.
 EXCLUDED_PATHS = ("/api/v1/changes/stream",)
+# The clock is fixed (NOW), so the whole run is one rate-limit window: thousands of
+# requests by `alpha` and hundreds of refused credentials (`ignored_auth`). The limits
+# stay on, counting, but out of reach; test_rate_limits.py trips them on purpose.
+UNREACHABLE_RATE_LIMITS = {"rate_limit_auth_failures": 10**9, "rate_limit_requests": 10**9}
 
 if not hasattr(pytest.Function, "_nodeid"):
     # schemathesis 4.32's `from_fixture` renames the running item through `_nodeid`,
@@ -113,7 +117,7 @@ def fuzz_db_url(
 @pytest.fixture(scope="module")
 def fuzz_target(fuzz_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     data_dir = tmp_path_factory.mktemp("fuzz-data")
-    settings = Settings(database_url=fuzz_db_url, data_dir=data_dir)
+    settings = Settings(database_url=fuzz_db_url, data_dir=data_dir, **UNREACHABLE_RATE_LIMITS)
     database = open_database(settings)
     try:
         world = build_world(database)
