@@ -32,6 +32,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# wrk sends thousands of requests a second with one token: the rate limits stay on
+# (their cost is measured) but out of reach, else the bench would measure 429s.
+UNREACHED_RATE_LIMITS = {
+    "CASEREVIEW_RATE_LIMIT_REQUESTS": "1000000000",
+    "CASEREVIEW_RATE_LIMIT_AUTH_FAILURES": "1000000000",
+}
+
+
 def product_env(url: str, data_dir: Path) -> dict[str, str]:
     """The production settings of `casereview serve`, on the bench database."""
     return {
@@ -40,6 +48,7 @@ def product_env(url: str, data_dir: Path) -> dict[str, str]:
         "CASEREVIEW_DATA_DIR": str(data_dir),
         "CASEREVIEW_DOCS_ENABLED": "false",
         "CASEREVIEW_LOG_LEVEL": "WARNING",
+        **UNREACHED_RATE_LIMITS,
     }
 
 
