@@ -151,7 +151,7 @@ async def get_principal(
     try:
         principal = await _authenticate(services, now, credentials)
     except NotAuthenticated:
-        services.limits.failed_authentication(request.client.host if request.client else "-", now)
+        services.limits.failed_authentication(client_host(request), now)
         raise
     principal_id_var.set(str(principal.user_id))
     services.limits.request(principal.user_id, now)
@@ -194,6 +194,11 @@ async def _token_principal(services: Services, raw: str, now: datetime) -> Princ
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def client_host(request: Request) -> str:
+    """The TCP peer's address (`casereview serve` trusts no X-Forwarded-For)."""
+    return request.client.host if request.client else "-"
 
 
 def client_of(request: Request) -> str:

@@ -229,7 +229,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "Content not an allowed type",
         422: "Validation error (names the field)",
         428: "If-Match missing",
-        429: "Too many requests; retry after Retry-After seconds",
+        429: "Rate limit exceeded (the detail names it); retry after Retry-After seconds",
         500: "Internal error",
         503: "Database unavailable; retry",
     }

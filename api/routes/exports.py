@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from api.deps import Ctx, Now, ServicesDep
+from api.deps import Ctx, Now, ServicesDep, client_host
 from api.errors import responses
 from api.schemas.dashboard import FeedCreatedOut, FeedIn, FeedList, FeedOut
 from workflow.services import exports, feeds
@@ -107,13 +107,14 @@ async def revoke_feed(feed_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> Fe
     response_class=Response,
     responses={
         200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"},
-        **responses(404, 503),
+        **responses(404, 429, 503),
     },
 )
 async def get_feed(token: str, request: Request, services: ServicesDep, now: Now) -> Response:
     """The iCalendar feed: one all-day event per pending deadline due within 12 months
     (overdue ones until met). No Authorization header: the token in the URL is the
-    credential. Unknown, revoked or no longer authorised: 404."""
+    credential. Unknown, revoked or no longer authorised: 404, counted as a failed
+    authentication of the address (429 past the limit: docs/operations.md)."""
     # The token must not reach the access log or an error's `instance`.
     request.scope["path"] = REDACTED_FEED_PATH
 
@@ -121,7 +122,11 @@ async def get_feed(token: str, request: Request, services: ServicesDep, now: Now
         feed = feeds.feed_for_token(session, services.rulebooks, token, now)
         return feeds.render_ics(feed, now)
 
-    body = await services.read(run)
+    try:
+        body = await services.read(run)
+    except feeds.FeedNotFound:
+        services.limits.failed_authentication(client_host(request), now)
+        raise
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -20,13 +20,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from api.deps import Now, ServicesDep, client_of
+from api.deps import Now, ServicesDep, client_host, client_of
 from api.observability import principal_id_var
 from api.schemas.cases import CaseSummary
 from api.schemas.deadlines import DeadlineOut
 from workflow.access import accounts
 from workflow.access.principal import Principal
-from workflow.errors import NotAuthenticated
+from workflow.errors import NotAuthenticated, RateLimited
 from workflow.services.base import LOCAL_ZONE, Context
 
 COOKIE = "casereview_session"
@@ -58,14 +58,23 @@ def safe_next(value: str | None) -> str:
     return value if value and _NEXT.match(value) else "/"
 
 
-async def _principal(services: ServicesDep, now: Now, raw: str | None) -> Principal | None:
-    if not raw or len(raw) > _MAX_TOKEN:
+async def _principal(
+    request: Request, services: ServicesDep, now: Now, raw: str | None
+) -> Principal | None:
+    """The token's Principal, or None without one. The API's rate limits apply
+    (workflow/access/rate_limit.py): a refused token counts against the address, an
+    accepted one against the user; past either, RateLimited (429)."""
+    if not raw:
         return None
     try:
+        if len(raw) > _MAX_TOKEN:
+            raise NotAuthenticated("token too long")
         principal = await services.read(lambda s: accounts.authenticate_token(s, raw, now))
     except NotAuthenticated:
+        services.limits.failed_authentication(client_host(request), now)
         return None
     principal_id_var.set(str(principal.user_id))
+    services.limits.request(principal.user_id, now)
     return principal
 
 
@@ -82,7 +91,7 @@ def _context(request: Request, services: ServicesDep, principal: Principal, now:
 
 async def page_context(request: Request, services: ServicesDep, now: Now) -> Context:
     """The signed-in caller of a page, or a redirect to the sign-in page."""
-    principal = await _principal(services, now, request.cookies.get(COOKIE))
+    principal = await _principal(request, services, now, request.cookies.get(COOKIE))
     if principal is None:
         raise SignInRequired(request.url.path)
     return _context(request, services, principal, now)
@@ -90,7 +99,7 @@ async def page_context(request: Request, services: ServicesDep, now: Now) -> Con
 
 async def json_context(request: Request, services: ServicesDep, now: Now) -> Context:
     """The signed-in caller of a script's request: 401 problem+json, not a redirect."""
-    principal = await _principal(services, now, request.cookies.get(COOKIE))
+    principal = await _principal(request, services, now, request.cookies.get(COOKIE))
     if principal is None:
         raise NotAuthenticated("the session has ended; sign in again")
     return _context(request, services, principal, now)
@@ -204,7 +213,15 @@ async def sign_in(
     target, raw = safe_next(next_path), token.strip()
     if not same_origin(request):
         return _sign_in_page(request, target, "Sign in from this site's own page", 403)
-    if await _principal(services, now, raw) is None:
+    try:
+        principal = await _principal(request, services, now, raw)
+    except RateLimited as limited:
+        wait = limited.retry_after_seconds
+        error = f"Too many failed sign-ins from this address: try again in {wait} seconds"
+        page = _sign_in_page(request, target, error, 429)
+        page.headers["Retry-After"] = str(wait)
+        return page
+    if principal is None:
         error = "Enter a valid API token" if raw else "Enter your API token"
         return _sign_in_page(request, target, error, 400)
     response = RedirectResponse(target, status_code=303)

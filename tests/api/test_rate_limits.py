@@ -141,7 +141,7 @@ def test_schema_documents_429_wherever_a_credential_is_required(app: FastAPI) ->
     for path, item in paths.items():
         for method, operation in item.items():
             responses = operation.get("responses", {})
-            if "401" not in responses:
+            if "401" not in responses and path != "/api/v1/feeds/{token}.ics":
                 assert "429" not in responses, f"{method} {path}"
                 continue
             secured += 1
@@ -149,6 +149,26 @@ def test_schema_documents_429_wherever_a_credential_is_required(app: FastAPI) ->
             assert PROBLEM_JSON in documented["content"], f"{method} {path}"
             assert "Retry-After" in documented["headers"], f"{method} {path}"
             limited += 1
-    assert secured == limited > 50
+    assert secured == limited > 50  # the calendar feed (its token in the path) included
     assert "429" not in paths["/healthz"]["get"]["responses"]
     assert "429" not in paths["/readyz"]["get"]["responses"]
+
+
+def test_web_sign_in_and_session_cookies_share_the_limits(raw: TestClient, world: World) -> None:
+    for _ in range(FAILURES):
+        assert raw.post("/session", data={"token": "crt_wrong"}).status_code == 400
+    refused = raw.post("/session", data={"token": "crt_wrong"})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == str(WINDOW)
+    assert "Too many failed sign-ins" in refused.text
+    raw.cookies.set("casereview_session", "crt_wrong")
+    stale = raw.get("/", follow_redirects=False)
+    assert stale.status_code == 429  # guessing through the cookie is counted too
+    signed_in = raw.post("/session", data={"token": world.officer_token}, follow_redirects=False)
+    assert signed_in.status_code == 303  # a valid token is still accepted
+
+
+def test_unknown_calendar_feed_tokens_count_as_failed_authentication(raw: TestClient) -> None:
+    for _ in range(FAILURES):
+        assert raw.get("/api/v1/feeds/crf_guess.ics").status_code == 404
+    assert_limited(raw.get("/api/v1/feeds/crf_guess.ics"), "failed authentications", WINDOW)
