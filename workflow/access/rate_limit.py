@@ -131,10 +131,14 @@ class RateLimits:
     def allows(self, principal_id: uuid.UUID, now: datetime) -> bool:
         """Count a request of `principal_id`; False past the limit (nothing raised: the
         polling fast path then leaves the request to the route, which refuses it)."""
+        if self.requests <= 0:
+            return True
         return self._requests.hit(principal_id, now.timestamp()) is None
 
     def request(self, principal_id: uuid.UUID, now: datetime) -> None:
         """Count a request of `principal_id`; raise RateLimited past the limit."""
+        if self.requests <= 0:
+            return
         wait = self._requests.hit(principal_id, now.timestamp())
         if wait is None:
             return
