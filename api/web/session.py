@@ -216,10 +216,9 @@ async def sign_in(
     try:
         principal = await _principal(request, services, now, raw)
     except RateLimited as limited:
-        wait = limited.retry_after_seconds
-        error = f"Too many failed sign-ins from this address: try again in {wait} seconds"
+        error = limited.detail[:1].upper() + limited.detail[1:]  # names the limit
         page = _sign_in_page(request, target, error, 429)
-        page.headers["Retry-After"] = str(wait)
+        page.headers["Retry-After"] = str(limited.retry_after_seconds)
         return page
     if principal is None:
         error = "Enter a valid API token" if raw else "Enter your API token"

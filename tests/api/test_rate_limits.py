@@ -160,7 +160,7 @@ def test_web_sign_in_and_session_cookies_share_the_limits(raw: TestClient, world
     refused = raw.post("/session", data={"token": "crt_wrong"})
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(WINDOW)
-    assert "Too many failed sign-ins" in refused.text
+    assert "Too many failed authentications from your address" in refused.text
     raw.cookies.set("casereview_session", "crt_wrong")
     stale = raw.get("/", follow_redirects=False)
     assert stale.status_code == 429  # guessing through the cookie is counted too
