@@ -42,6 +42,9 @@ class ServerProcess:
             "CASEREVIEW_DATABASE_URL": database_url,
             "CASEREVIEW_DATA_DIR": str(data_dir),
             "CASEREVIEW_LOG_LEVEL": "WARNING",
+            # Every client shares one token and sends as fast as it can: the rate
+            # limits stay on but out of reach (this tests crashes, not throttling).
+            "CASEREVIEW_RATE_LIMIT_REQUESTS": "1000000000",
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0

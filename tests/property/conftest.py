@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from tests.support.db_plugin import BACKENDS
 
 SHM = Path("/dev/shm")
@@ -46,3 +47,10 @@ def _postgres_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield cluster.url(name)
     finally:
         cluster.drop_database(name)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """The clock stands still through a whole machine run (one rate-limit window) while
+    one user sends hundreds of requests: the limits stay on but out of reach."""
+    return Settings(database_url=db_url, data_dir=tmp_path, rate_limit_requests=10**9)
