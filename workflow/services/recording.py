@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from workflow.audit import chain as audit
@@ -86,4 +87,34 @@ def timeline_event(
         occurred_at=ctx.now,
         actor=ctx.actor,
         payload=payload,
+    )
+
+
+_INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
+
+
+def add_timeline_event(
+    session: Session,
+    case: Case,
+    event_type: str,
+    from_state: str,
+    to_state: str,
+    payload: dict[str, Any],
+    ctx: Context,
+) -> None:
+    """`timeline_event`, inserted at once with one Core statement on the session's
+    connection (the timeline is append-only: no ORM unit of work needed). The case
+    must already be flushed (the event's foreign key)."""
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case.id,
+            "sequence": case.version,
+            "event_type": event_type,
+            "from_state": None if from_state == "start" else from_state,
+            "to_state": to_state,
+            "occurred_at": ctx.now,
+            "actor": ctx.actor,
+            "payload": payload,
+        },
     )
