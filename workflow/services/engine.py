@@ -43,7 +43,12 @@ from workflow.services.publication import (
     WithdrawPublication,
 )
 from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
-from workflow.services.recording import add_timeline_event, audit_ok, notify_state_change
+from workflow.services.recording import (
+    add_timeline_event,
+    audit_ok,
+    notify_state_change,
+    update_case,
+)
 from workflow.services.thematic import OpenThematicReview
 
 COMMANDS: dict[str, type[Command]] = {
@@ -151,15 +156,19 @@ def execute_command(
     command.check_dates(proposed, ctx.today)
     if isinstance(command, CommissionReviewer) and command.reviewer_username:
         assignments.assign_reviewer(session, case, command.reviewer_username, ctx.now)
-    for name, value in command.facts().items():
-        setattr(case, name, value)
-    case.state = moved.to_state
-    case.stage = rulebook.state(moved.to_state).stage
-    case.version += 1
-    case.updated_at = ctx.now
     record = _record(command)
-    case.details = {**case.details, command.record_key(): record}
-    # Core inserts, run now; the case's UPDATE (version-checked) is flushed below.
+    update_case(
+        session,
+        case,
+        {
+            **command.facts(),
+            "state": moved.to_state,
+            "stage": rulebook.state(moved.to_state).stage,
+            "version": case.version + 1,
+            "updated_at": ctx.now,
+            "details": {**case.details, command.record_key(): record},
+        },
+    )
     add_timeline_event(
         session, case, command.trigger, moved.from_state, moved.to_state, record, ctx
     )
