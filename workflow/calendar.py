@@ -119,9 +119,13 @@ class WorkingDayCalendar:
     # calendars stay hashable and usable as cache keys.
     closures: Mapping[date, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     working_overrides: frozenset[date] = frozenset()
-    # (start, n) -> add_working_days: a calendar is immutable, and the same few due
-    # dates are counted for every case on every command (bounded; not compared).
+    # Memos of add_working_days and working_days_between: a calendar is immutable, and
+    # the same few dates are counted for every case on every command (bounded; not
+    # compared, so equality and the hash are unchanged).
     _added: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _between: dict[tuple[date, date], int] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -212,9 +216,16 @@ class WorkingDayCalendar:
         """
         _require_date(start, "start")
         _require_date(end, "end")
+        found = self._between.get((start, end))
+        if found is not None:
+            return found
         if end >= start:
-            return sum(1 for d in _days(start + _ONE_DAY, end) if self.is_working_day(d))
-        return -sum(1 for d in _days(end, start - _ONE_DAY) if self.is_working_day(d))
+            count = sum(1 for d in _days(start + _ONE_DAY, end) if self.is_working_day(d))
+        else:
+            count = -sum(1 for d in _days(end, start - _ONE_DAY) if self.is_working_day(d))
+        if len(self._between) < _MEMO_SIZE:
+            self._between[(start, end)] = count
+        return count
 
     def skipped_days(self, start: date, end: date) -> list[NonWorkingDay]:
         """Non-working days strictly between two dates (either order), ascending."""
