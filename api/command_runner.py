@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from api.deps import Services
@@ -91,4 +91,11 @@ async def answer(
         headers["Location"] = outcome.location
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    # pydantic-core's serialiser: the same compact UTF-8 JSON as JSONResponse's
+    # json.dumps, at a fraction of its cost for a case's body.
+    return Response(
+        to_json(outcome.body),
+        status_code=outcome.status_code,
+        headers=headers,
+        media_type="application/json",
+    )

@@ -102,6 +102,9 @@ class NonWorkingDay:
     reason: str
 
 
+_MEMO_SIZE = 8192
+
+
 @dataclass(frozen=True)
 class WorkingDayCalendar:
     """Working days for one division, plus a partnership's local adjustments.
@@ -116,6 +119,15 @@ class WorkingDayCalendar:
     # calendars stay hashable and usable as cache keys.
     closures: Mapping[date, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     working_overrides: frozenset[date] = frozenset()
+    # Memos of add_working_days and working_days_between: a calendar is immutable, and
+    # the same few dates are counted for every case on every command (bounded; not
+    # compared, so equality and the hash are unchanged).
+    _added: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _between: dict[tuple[date, date], int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         division = _parse_division(self.division)
@@ -184,10 +196,15 @@ class WorkingDayCalendar:
             raise TypeError(f"n must be an int, got {n!r}")
         if abs(n) > MAX_WORKING_DAYS:
             raise ValueError(f"abs(n) must be at most {MAX_WORKING_DAYS}, got {n}")
+        found = self._added.get((start, n))
+        if found is not None:
+            return found
         step = _ONE_DAY if n > 0 else -_ONE_DAY
         day = start
         for _ in range(abs(n)):
             day = self._step(day, step)
+        if len(self._added) < _MEMO_SIZE:
+            self._added[(start, n)] = day
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -199,9 +216,16 @@ class WorkingDayCalendar:
         """
         _require_date(start, "start")
         _require_date(end, "end")
+        found = self._between.get((start, end))
+        if found is not None:
+            return found
         if end >= start:
-            return sum(1 for d in _days(start + _ONE_DAY, end) if self.is_working_day(d))
-        return -sum(1 for d in _days(end, start - _ONE_DAY) if self.is_working_day(d))
+            count = sum(1 for d in _days(start + _ONE_DAY, end) if self.is_working_day(d))
+        else:
+            count = -sum(1 for d in _days(end, start - _ONE_DAY) if self.is_working_day(d))
+        if len(self._between) < _MEMO_SIZE:
+            self._between[(start, end)] = count
+        return count
 
     def skipped_days(self, start: date, end: date) -> list[NonWorkingDay]:
         """Non-working days strictly between two dates (either order), ascending."""

@@ -1,8 +1,8 @@
 """Fire a rulebook trigger on a snapshot of a case: pure, no database.
 
 The `transitions` library evaluates the rulebook. One Machine is built per
-rulebook version and reused; each call attaches a throwaway `_Subject` (state
-and facts only), fires, reads the result and detaches it. A Machine is never
+loaded rulebook and reused; each call fires the trigger's event on a throwaway
+`_Subject` (state and facts only) and reads the result. A Machine is never
 attached to an ORM row: `add_model` without `initial` would overwrite the stored
 state, and trigger names would collide with columns.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
@@ -75,14 +74,16 @@ class _CompiledRulebook:
 
     def fire(self, state: str, facts: Mapping[str, Any], trigger: str) -> Transition:
         subject = _Subject(state, facts)
-        with self._lock:
-            self._machine.add_model(subject, initial=state)
-            try:
-                fired = bool(subject.trigger(trigger))  # type: ignore[attr-defined]
-            except (MachineError, AttributeError):
-                fired = None
-            finally:
-                self._machine.remove_model(subject)
+        event = self._machine.events.get(trigger)
+        fired: bool | None = None
+        if event is not None:
+            # The event fires on the subject without `add_model`: attaching a model
+            # builds a bound method per trigger, which cost more than the transition.
+            with self._lock:  # the machine's transition queue is shared
+                try:
+                    fired = bool(event.trigger(subject))
+                except MachineError:
+                    fired = None
         if fired is None:
             raise CommandNotAllowed(
                 f"{trigger!r} is not allowed while the case is in state {state!r}",
@@ -111,9 +112,27 @@ class _CompiledRulebook:
         return failed or ["no transition applies"]
 
 
-@lru_cache(maxsize=64)
+_COMPILED: dict[int, _CompiledRulebook] = {}
+_COMPILED_LOCK = threading.Lock()
+_MAX_COMPILED = 64
+
+
 def _compiled(rulebook: Rulebook) -> _CompiledRulebook:
-    return _CompiledRulebook(rulebook)
+    """The machine of this rulebook object, built once. Keyed by identity: a loaded
+    rulebook is immutable and the registry hands out the same object, while hashing
+    the (frozen pydantic) rulebook per call cost more than firing. The entry holds the
+    rulebook, so its id is not reused while cached."""
+    found = _COMPILED.get(id(rulebook))
+    if found is not None and found.rulebook is rulebook:
+        return found
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(id(rulebook))
+        if found is None or found.rulebook is not rulebook:
+            found = _CompiledRulebook(rulebook)
+            if len(_COMPILED) >= _MAX_COMPILED:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[id(rulebook)] = found
+        return found
 
 
 def fire(rulebook: Rulebook, state: str, facts: Mapping[str, Any], trigger: str) -> Transition:

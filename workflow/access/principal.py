@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from workflow.access.permissions import Perm, Scope, permissions_of, scope_of
 
@@ -15,11 +16,13 @@ class Grant:
     partnership_code: str
     role: str
 
-    @property
+    # Cached on the instance (a Principal, and its grants, live in the token cache):
+    # looking the role up in the table per call was most of a permission check.
+    @cached_property
     def scope(self) -> Scope:
         return scope_of(self.role)
 
-    @property
+    @cached_property
     def permissions(self) -> frozenset[str]:
         return permissions_of(self.role)
 

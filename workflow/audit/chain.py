@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -81,18 +81,39 @@ def record_hash(record: AuditRecord) -> str:
     ).hexdigest()
 
 
-def _lock_head(session: Session, chain: str) -> AuditChainHead:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(AuditChainHead)
-        .values(chain=chain, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["chain"])
-    )
-    stmt = select(AuditChainHead).where(AuditChainHead.chain == chain)
-    if dialect == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).scalar_one()
+# Prebuilt Core statements (building a statement per call cost as much as running
+# it). Bind names differ from the column names: an UPDATE reserves those.
+_HEAD = cast(Table, AuditChainHead.__table__)
+_RECORD = cast(Table, AuditRecord.__table__)
+# Claims the next seq and locks the head row until the transaction ends (PostgreSQL:
+# a row lock; SQLite: the write transaction already holds the database lock). It
+# returns the new seq and the previous record's hash, which is still stored.
+_CLAIM = (
+    update(_HEAD)
+    .where(_HEAD.c.chain == bindparam("chain_name"))
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_SET_HASH = (
+    update(_HEAD).where(_HEAD.c.chain == bindparam("chain_name")).values(hash=bindparam("new_hash"))
+)
+_INSERT_RECORD = insert(_RECORD)
+_GENESIS = {
+    name: dialect_insert(_HEAD)
+    .values(chain=bindparam("chain_name"), seq=0, hash=GENESIS)
+    .on_conflict_do_nothing(index_elements=["chain"])
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _claim(connection: Connection, chain: str) -> tuple[int, str]:
+    """The new record's seq and the previous record's hash; a new chain starts at the
+    genesis row (insert-or-ignore, so two first appenders agree)."""
+    row = connection.execute(_CLAIM, {"chain_name": chain}).first()
+    if row is None:
+        connection.execute(_GENESIS[connection.dialect.name], {"chain_name": chain})
+        row = connection.execute(_CLAIM, {"chain_name": chain}).one()
+    return int(row[0]), str(row[1])
 
 
 def append(
@@ -106,27 +127,45 @@ def append(
     client: str,
     outcome: str,
     detail: Mapping[str, Any] | None = None,
-) -> AuditRecord:
-    """Add the next record of `chain` in the caller's transaction (flushes)."""
-    head = _lock_head(session, chain)
-    record = AuditRecord(
-        chain=chain,
-        seq=head.seq + 1,
-        occurred_at=occurred_at,
-        actor=actor[:128],
-        action=action,
-        case_id=case_id,
-        client=client[:255],
-        outcome=outcome,
-        detail=dict(detail or {}),
-        prev_hash=head.hash,
-        hash="",
+) -> str:
+    """Add the next record of `chain` in the caller's transaction; returns its hash.
+
+    Three Core statements on the session's connection: claim the head (UPDATE ...
+    RETURNING, which locks it), insert the record, store its hash in the head. The
+    session's pending ORM changes are not flushed here."""
+    connection = session.connection()
+    seq, prev_hash = _claim(connection, chain)
+    fields = _fields(
+        chain,
+        seq,
+        occurred_at,
+        actor[:128],
+        action,
+        case_id,
+        client[:255],
+        outcome,
+        dict(detail or {}),
+        prev_hash,
     )
-    record.hash = record_hash(record)
-    session.add(record)
-    head.seq, head.hash = record.seq, record.hash
-    session.flush()
-    return record
+    digest = hashlib.sha256(canonical(fields)).hexdigest()
+    connection.execute(
+        _INSERT_RECORD,
+        {
+            "chain": chain,
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "actor": fields["actor"],
+            "action": action,
+            "case_id": case_id,
+            "client": fields["client"],
+            "outcome": outcome,
+            "detail": fields["detail"],
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    connection.execute(_SET_HASH, {"chain_name": chain, "new_hash": digest})
+    return digest
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 dates only: never children, narrative or names of people.
 
 `stage_changed` is called in the transaction of the change it announces and costs
-one INSERT (flushed with the rest of the command). `insert_if_new` is the
+one Core INSERT (after the case is flushed). `insert_if_new` is the
 idempotent form the sweep uses: INSERT ... ON CONFLICT (dedup_key) DO NOTHING on
 both SQLite and PostgreSQL, so concurrent sweeps enqueue each fact once.
 """
@@ -30,18 +30,23 @@ def case_reference(case_id: uuid.UUID, local_reference: str | None) -> str:
     return local_reference or str(case_id)[:8]
 
 
+_INSERT = insert(cast(Table, OutboxMessage.__table__))
+
+
 def stage_changed(session: Session, case: Case, from_state: str | None, now: datetime) -> None:
-    """Enqueue `case.stage_changed` for the case's new version (in the caller's transaction)."""
+    """Enqueue `case.stage_changed` for the case's new version (in the caller's transaction):
+    one Core INSERT on the session's connection, so the case must already be flushed."""
     message_id = uuid.uuid4()
-    session.add(
-        OutboxMessage(
-            id=message_id,
-            partnership_id=case.partnership_id,
-            topic=STAGE_CHANGED,
-            case_id=case.id,
-            dedup_key=f"{STAGE_CHANGED}:{case.id}:{case.version}",
-            created_at=now,
-            payload={
+    session.connection().execute(
+        _INSERT,
+        {
+            "id": message_id,
+            "partnership_id": case.partnership_id,
+            "topic": STAGE_CHANGED,
+            "case_id": case.id,
+            "dedup_key": f"{STAGE_CHANGED}:{case.id}:{case.version}",
+            "created_at": now,
+            "payload": {
                 "id": str(message_id),
                 "topic": STAGE_CHANGED,
                 "occurred_at": now.isoformat(),
@@ -54,7 +59,7 @@ def stage_changed(session: Session, case: Case, from_state: str | None, now: dat
                 "to_state": case.state,
                 "stage": case.stage,
             },
-        )
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflow import repository
@@ -28,6 +28,32 @@ def visible_case(
     if not principal.can_see(case.partnership_id, case.id):
         raise CaseNotFound(f"no case {case_id}")
     return case
+
+
+_CASE_WITH_PARTNERSHIP = (
+    select(Case, Partnership)
+    .join(Partnership, Partnership.id == Case.partnership_id)
+    .where(Case.id == bindparam("wanted_case"))
+)
+_CASE_WITH_PARTNERSHIP_LOCKED = _CASE_WITH_PARTNERSHIP.with_for_update(of=Case)
+
+
+def case_for_command(
+    session: Session, principal: Principal, case_id: uuid.UUID
+) -> tuple[Case, Partnership]:
+    """`visible_case(..., for_update=True)` and the case's partnership, in one query
+    (both then in the session's identity map). PostgreSQL: the case row is locked
+    (SELECT ... FOR UPDATE OF case); SQLite: the write transaction already holds the
+    database's write lock (BEGIN IMMEDIATE)."""
+    stmt = (
+        _CASE_WITH_PARTNERSHIP
+        if session.get_bind().dialect.name == "sqlite"
+        else _CASE_WITH_PARTNERSHIP_LOCKED
+    )
+    row = session.execute(stmt, {"wanted_case": case_id}).first()
+    if row is None or not principal.can_see(row[0].partnership_id, row[0].id):
+        raise CaseNotFound(f"no case {case_id}")
+    return row[0], row[1]
 
 
 def require(principal: Principal, perm: str, case: Case) -> None:

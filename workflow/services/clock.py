@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflow.deadlines import (
@@ -31,19 +31,25 @@ from workflow.services.base import Context
 EARLIEST_WINDOW = "window"  # stored state of a pending `earliest` deadline
 
 
-def adjustments_of(session: Session, case_id: Any) -> list[Adjustment]:
-    rows = session.scalars(
-        select(DeadlineAdjustment)
-        .where(DeadlineAdjustment.case_id == case_id)
-        .order_by(DeadlineAdjustment.id)
+_ADJUSTMENTS = cast(Table, DeadlineAdjustment.__table__)
+_LOAD_ADJUSTMENTS = (
+    select(
+        _ADJUSTMENTS.c.deadline,
+        _ADJUSTMENTS.c.kind,
+        _ADJUSTMENTS.c.effective_date,
+        _ADJUSTMENTS.c.reason,
+        _ADJUSTMENTS.c.approved_by,
     )
+    .where(_ADJUSTMENTS.c.case_id == bindparam("of_case"))
+    .order_by(_ADJUSTMENTS.c.id)
+)
+
+
+def adjustments_of(session: Session, case_id: Any) -> list[Adjustment]:
+    rows = session.connection().execute(_LOAD_ADJUSTMENTS, {"of_case": case_id})
     return [
         Adjustment(
-            r.deadline,
-            cast(AdjustmentKind, r.kind),
-            r.effective_date,
-            r.reason,
-            r.approved_by,
+            r.deadline, cast(AdjustmentKind, r.kind), r.effective_date, r.reason, r.approved_by
         )
         for r in rows
     ]
@@ -70,28 +76,66 @@ def statuses(
     )
 
 
+# Prebuilt Core statements over case_deadline (bind names differ from the columns:
+# an UPDATE reserves those).
+_DEADLINES = cast(Table, CaseDeadline.__table__)
+_STORED_FIELDS = ("state", "from_date", "due_date", "met_date", "on_time")
+_LOAD_STORED = select(_DEADLINES.c.name, *(_DEADLINES.c[f] for f in _STORED_FIELDS)).where(
+    _DEADLINES.c.case_id == bindparam("of_case")
+)
+_ROW_KEY = (_DEADLINES.c.case_id == bindparam("of_case")) & (
+    _DEADLINES.c.name == bindparam("of_name")
+)
+_UPDATE_STORED = (
+    update(_DEADLINES).where(_ROW_KEY).values({f: bindparam(f"new_{f}") for f in _STORED_FIELDS})
+)
+_DELETE_STORED = delete(_DEADLINES).where(_ROW_KEY)
+_INSERT_STORED = insert(_DEADLINES)
+
+
+def stored_row(status: DeadlineStatus) -> tuple[Any, ...]:
+    """How a deadline status is stored (in `_STORED_FIELDS` order), without reference
+    to today: overdue is a query on due_date; an `earliest` date (e.g. earliest
+    withdrawal) is a window, never overdue."""
+    state: str = DeadlineState.PENDING if status.state is DeadlineState.OVERDUE else status.state
+    if status.kind == "earliest" and state == DeadlineState.PENDING:
+        state = EARLIEST_WINDOW
+    return (str(state), status.from_date, status.due_date, status.met_date, status.on_time)
+
+
 def refresh(session: Session, ctx: Context, rulebook: Rulebook, case: Case) -> list[DeadlineStatus]:
-    """Recompute and store the case's deadlines; returns them."""
-    current = statuses(session, ctx, rulebook, case)
-    session.execute(delete(CaseDeadline).where(CaseDeadline.case_id == case.id))
-    for s in current:
-        # Stored without reference to today: overdue is a query on due_date. An
-        # `earliest` date (e.g. earliest withdrawal) is a window, never overdue.
-        state: str = DeadlineState.PENDING if s.state is DeadlineState.OVERDUE else s.state
-        if s.kind == "earliest" and state == DeadlineState.PENDING:
-            state = EARLIEST_WINDOW
-        session.add(
-            CaseDeadline(
-                case_id=case.id,
-                name=s.name,
-                state=str(state),
-                from_date=s.from_date,
-                due_date=s.due_date,
-                met_date=s.met_date,
-                on_time=s.on_time,
-            )
-        )
+    """Recompute the case's deadlines and store them; returns them.
+
+    Flushes the session first, then writes only the rows that differ from the stored
+    ones (Core statements: one read, then one executemany per kind of change); most
+    commands change two or three of a case's deadlines."""
     session.flush()
+    current = statuses(session, ctx, rulebook, case)
+    connection = session.connection()
+    stored = {
+        row[0]: tuple(row[1:]) for row in connection.execute(_LOAD_STORED, {"of_case": case.id})
+    }
+    changed, added = [], []
+    for s in current:
+        row = stored.pop(s.name, None)
+        wanted = stored_row(s)
+        if row is None:
+            added.append(
+                {
+                    "case_id": case.id,
+                    "name": s.name,
+                    **dict(zip(_STORED_FIELDS, wanted, strict=True)),
+                }
+            )
+        elif row != wanted:
+            values = {f"new_{f}": v for f, v in zip(_STORED_FIELDS, wanted, strict=True)}
+            changed.append({"of_case": case.id, "of_name": s.name, **values})
+    if changed:
+        connection.execute(_UPDATE_STORED, changed)
+    if added:
+        connection.execute(_INSERT_STORED, added)
+    if stored:  # rows of deadlines the rulebook no longer has
+        connection.execute(_DELETE_STORED, [{"of_case": case.id, "of_name": n} for n in stored])
     return current
 
 

@@ -20,10 +20,10 @@ from workflow.access.permissions import command as command_perm
 from workflow.deadlines import Adjustment, AdjustmentKind, DeadlineStatus
 from workflow.errors import Forbidden, InvalidFacts, VersionMismatch
 from workflow.facts import ALL_FACTS
-from workflow.models import Case, CaseEvent, Partnership
+from workflow.models import Case
 from workflow.rulebook import Rulebook
 from workflow.services import action_plan, assignments, clock
-from workflow.services.access import partnership_for_new_case, require_command, visible_case
+from workflow.services.access import case_for_command, partnership_for_new_case, require_command
 from workflow.services.base import Command, Context
 from workflow.services.closure import CloseCase
 from workflow.services.commissioning import (
@@ -43,7 +43,12 @@ from workflow.services.publication import (
     WithdrawPublication,
 )
 from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
-from workflow.services.recording import audit_ok, notify_state_change, timeline_event
+from workflow.services.recording import (
+    add_timeline_event,
+    audit_ok,
+    notify_state_change,
+    update_case,
+)
 from workflow.services.thematic import OpenThematicReview
 
 COMMANDS: dict[str, type[Command]] = {
@@ -85,21 +90,24 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     new_facts = command.facts()
     command.check_dates(new_facts, ctx.today)
     moved = machine.fire(rulebook, "start", new_facts, command.trigger)
+    record = _record(command)
     case = new_case(
         ctx,
         partnership.id,
         rulebook,
         moved.to_state,
         command.record_key(),
-        _record(command),
+        record,
         new_facts,
         local_reference=command.local_reference,
     )
     session.add(case)
-    session.add(_event(case, command, moved, ctx))
+    session.flush()  # the rows below are Core inserts referring to the case
+    add_timeline_event(
+        session, case, command.trigger, moved.from_state, moved.to_state, record, ctx
+    )
     audit_ok(session, ctx, partnership.code, case, command.trigger)
     notify_state_change(session, ctx, case, moved.from_state)
-    session.flush()
     clock.refresh(session, ctx, rulebook, case)
     return case
 
@@ -134,7 +142,7 @@ def execute_command(
     session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
 ) -> Executed:
     """`execute`, also returning the warnings of deadlines met late by this command."""
-    case = visible_case(session, ctx.principal, case_id, for_update=True)
+    case, partnership = case_for_command(session, ctx.principal, case_id)
     require_command(ctx.principal, command.trigger, case)
     if case.version != expected_version:
         raise VersionMismatch(
@@ -148,17 +156,23 @@ def execute_command(
     command.check_dates(proposed, ctx.today)
     if isinstance(command, CommissionReviewer) and command.reviewer_username:
         assignments.assign_reviewer(session, case, command.reviewer_username, ctx.now)
-    for name, value in command.facts().items():
-        setattr(case, name, value)
-    case.state = moved.to_state
-    case.stage = rulebook.state(moved.to_state).stage
-    case.version += 1
-    case.updated_at = ctx.now
-    case.details = {**case.details, command.record_key(): _record(command)}
-    session.add(_event(case, command, moved, ctx))
+    record = _record(command)
+    update_case(
+        session,
+        case,
+        {
+            **command.facts(),
+            "state": moved.to_state,
+            "stage": rulebook.state(moved.to_state).stage,
+            "version": case.version + 1,
+            "updated_at": ctx.now,
+            "details": {**case.details, command.record_key(): record},
+        },
+    )
+    add_timeline_event(
+        session, case, command.trigger, moved.from_state, moved.to_state, record, ctx
+    )
     _record_pauses(session, ctx, rulebook, case, command)
-    partnership = session.get(Partnership, case.partnership_id)
-    assert partnership is not None
     audit_ok(session, ctx, partnership.code, case, command.trigger)
     notify_state_change(session, ctx, case, moved.from_state)
     session.flush()
@@ -192,9 +206,3 @@ def _record_pauses(
 
 def _record(command: Command) -> dict[str, Any]:
     return command.model_dump(mode="json")
-
-
-def _event(case: Case, command: Command, moved: machine.Transition, ctx: Context) -> CaseEvent:
-    return timeline_event(
-        case, command.trigger, moved.from_state, moved.to_state, _record(command), ctx
-    )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import repository
@@ -47,6 +47,14 @@ class CaseView:
     sources: list[uuid.UUID]  # a thematic review's source cases
 
 
+_LINKS = select(CaseLink.source_case_id, CaseLink.thematic_case_id).where(  # both directions
+    or_(
+        CaseLink.source_case_id == bindparam("linked_case"),
+        CaseLink.thematic_case_id == bindparam("linked_case"),
+    )
+)
+
+
 def read_case(session: Session, ctx: Context, case_id: uuid.UUID) -> CaseView:
     """The case as the caller may see it. If `personal`, the caller must then record
     the read with `record_read` before showing it."""
@@ -68,11 +76,13 @@ def view_of(
     if current is None or not personal:
         current = clock.statuses(session, ctx, rulebook, case, redact=not personal)
     deadlines = [d for d in current if d.state is not DeadlineState.NOT_APPLICABLE]
-    links = session.execute(  # one query for both directions
-        select(CaseLink.source_case_id, CaseLink.thematic_case_id).where(
-            or_(CaseLink.source_case_id == case.id, CaseLink.thematic_case_id == case.id)
-        )
-    ).all()
+    # Only a thematic review, or a case carried by one, has links (thematic.py sets
+    # `carried_by_thematic` with every link it adds).
+    links = (
+        session.execute(_LINKS, {"linked_case": case.id}).all()
+        if case.kind == "thematic" or case.carried_by_thematic
+        else []
+    )
     return CaseView(
         case,
         personal,

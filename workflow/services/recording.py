@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
+from sqlalchemy import Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.audit import chain as audit
 from workflow.models import Case, CaseEvent, Partnership
@@ -87,3 +91,62 @@ def timeline_event(
         actor=ctx.actor,
         payload=payload,
     )
+
+
+_INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
+
+
+def add_timeline_event(
+    session: Session,
+    case: Case,
+    event_type: str,
+    from_state: str,
+    to_state: str,
+    payload: dict[str, Any],
+    ctx: Context,
+) -> None:
+    """`timeline_event`, inserted at once with one Core statement on the session's
+    connection (the timeline is append-only: no ORM unit of work needed). The case
+    must already be flushed (the event's foreign key)."""
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case.id,
+            "sequence": case.version,
+            "event_type": event_type,
+            "from_state": None if from_state == "start" else from_state,
+            "to_state": to_state,
+            "occurred_at": ctx.now,
+            "actor": ctx.actor,
+            "payload": payload,
+        },
+    )
+
+
+_CASE = cast(Table, Case.__table__)
+_CASE_UPDATES: dict[tuple[str, ...], Update] = {}  # per set of columns, built once
+
+
+def update_case(session: Session, case: Case, changes: Mapping[str, Any]) -> None:
+    """Write `changes` (column -> value, the new `version` included) to the case's row
+    with one Core UPDATE, checked against the version the session loaded (as the ORM's
+    version check does), and keep them on `case` as its loaded state, so the unit of
+    work does not write them again. The caller holds the case's row lock."""
+    keys = tuple(sorted(changes))
+    stmt = _CASE_UPDATES.get(keys)
+    if stmt is None:
+        stmt = (
+            update(_CASE)
+            .where(_CASE.c.id == bindparam("of_case"), _CASE.c.version == bindparam("loaded"))
+            .values({k: bindparam(f"new_{k}") for k in keys})
+        )
+        if len(_CASE_UPDATES) < 256:
+            _CASE_UPDATES[keys] = stmt
+    params = {f"new_{k}": v for k, v in changes.items()}
+    result = session.connection().execute(
+        stmt, {"of_case": case.id, "loaded": case.version, **params}
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"case {case.id} is no longer at version {case.version}")
+    for key, value in changes.items():
+        set_committed_value(case, key, value)
