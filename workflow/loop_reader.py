@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-from psycopg import pq
 from sqlalchemy import Engine
 from sqlalchemy.sql import ClauseElement
 
@@ -96,35 +95,28 @@ class PgLoopReader:
             raise _unavailable() from exc
 
     async def _one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
-        conn = self._idle.pop() if self._idle else None
-        fresh = conn is None
-        if conn is None:
-            conn = await self._connect()
+        kept = self._idle.pop() if self._idle else None
+        conn = kept or await self._connect()
         try:
             try:
-                return await _fetch(conn, sql, params)
+                row = await _fetch(conn, sql, params)
             except psycopg.OperationalError:
-                if fresh or not conn.broken:
+                if kept is None or not conn.broken:
                     raise
-            log.info("a kept PostgreSQL connection was broken; retrying on a new one")
+                log.info("a kept PostgreSQL connection was broken; retrying on a new one")
+                await conn.close()
+                conn = await self._connect()
+                row = await _fetch(conn, sql, params)
+        except BaseException:
+            # never reused after an error or a cancellation (a timeout can leave it
+            # mid-statement; a prepared statement can be stale after a schema change)
             await conn.close()
-            conn = await self._connect()
-            return await _fetch(conn, sql, params)
-        finally:
-            await self._check_in(conn)
+            raise
+        self._idle.append(conn)
+        return row
 
     async def _connect(self) -> psycopg.AsyncConnection[Row]:
         return await psycopg.AsyncConnection.connect(autocommit=True, **self.connect_kwargs)
-
-    async def _check_in(self, conn: psycopg.AsyncConnection[Row]) -> None:
-        """Keep a connection that is idle and sound; close anything else (a broken
-        one, or one left mid-statement by a timeout or a cancelled request)."""
-        if conn.closed:
-            return
-        if conn.broken or conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            await conn.close()
-        else:
-            self._idle.append(conn)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
