@@ -5,11 +5,26 @@ within the bound, waited for once (the fast path answers it, not the route again
 
 from __future__ import annotations
 
-import psycopg
+from pathlib import Path
 
+import psycopg
+from fastapi.testclient import TestClient
+
+from api.deps import get_now
+from api.main import create_app
+from config.settings import Settings
 from tests.api.helpers import command, open_case
-from tests.faults.conftest import CONNECT_TIMEOUT_S, Proxied, assert_unavailable, timed
+from tests.faults.conftest import (
+    CONNECT_TIMEOUT_S,
+    Proxied,
+    assert_unavailable,
+    fault_settings,
+    timed,
+)
+from tests.support.factories import NOW
+from tests.support.world import build_world
 from workflow.loop_reader import APPLICATION_NAME
+from workflow.runtime import open_database
 
 
 def _loop_backends(direct_url: str, *, terminate: bool = False) -> set[int]:
@@ -74,3 +89,22 @@ def test_an_outage_on_the_fast_path_is_a_503_then_service_resumes(proxied: Proxi
     proxy.heal()
     proxy.cut()  # release the stalled sockets
     assert client.get(path, headers=conditional).status_code == 304
+
+
+def test_without_loop_connections_the_pool_answers(pg_url: str, tmp_path: Path) -> None:
+    """CASEREVIEW_DB_LOOP_CONNECTIONS=0: the version checks run on the pool (a worker
+    thread, pre-pinged connections) and answer the same."""
+    database = open_database(Settings(database_url=pg_url))
+    world = build_world(database)
+    database.dispose()
+    app = create_app(fault_settings(pg_url, tmp_path, db_loop_connections=0))
+    app.dependency_overrides[get_now] = lambda: NOW
+    with TestClient(app, headers={"Authorization": f"Bearer {world.officer_token}"}) as client:
+        assert app.state.services.pg_reader is None
+        case = open_case(client)
+        path = f"/api/v1/cases/{case['id']}"
+        viewer = world.auth("alpha", "viewer")
+        tag = client.get(path, headers=viewer).headers["etag"]
+        assert client.get(path, headers={**viewer, "If-None-Match": tag}).status_code == 304
+        assert _loop_backends(pg_url) == set()
+        assert client.get(path, headers=world.auth("beta", "viewer")).status_code == 404
