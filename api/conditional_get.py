@@ -4,13 +4,15 @@ whose `If-None-Match` is still current (304), or whose summary is already render
 Pure ASGI, inside CORS and the request-id, security-header and access-log
 middleware. It answers itself only when everything is already known: an API
 token whose Principal is in the token cache (workflow/access/token_cache.py, same
-expiry check as the route), a case the caller may see (`etags.case_stamp`, one Core
-query through `Services.peek`), and a matching tag, or for a summary caller the
-body the route rendered for this version, day and roles (api/summary_cache.py).
-Anything else (no or an uncached token, a JWT, a query string, a case not visible
-or missing, a personal representation, a database error) goes to the route
-unchanged, which answers exactly as before. The answer is the route's: same tag,
-same Cache-Control, same body, no audit record (no personal data is sent).
+expiry check as the route), a case the caller may see (`Services.stamp`: one
+prebuilt query; on PostgreSQL on the event loop, workflow/loop_reader.py), and a
+matching tag, or for a summary caller the body the route rendered for this version,
+day and roles (api/summary_cache.py). Anything else (no or an uncached token, a JWT,
+a query string, a case not visible or missing, a personal representation, an
+unexpected error) goes to the route unchanged, which answers exactly as before; a
+database outage is answered here with the route's 503 problem+json (Retry-After),
+so that a request waits for it once, not twice. The answer is the route's: same
+tag, same Cache-Control, same body, no audit record (no personal data is sent).
 Skipping FastAPI's routing and dependency solving is what brings a 304 near the
 cost of a bare route (docs/performance.md, "Polling and commands").
 """
@@ -23,11 +25,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import Services, get_now
+from api.errors import domain_error_response
 from api.observability import principal_id_var
 from workflow.access.oidc import looks_like_jwt
+from workflow.database import DatabaseUnavailable
 from workflow.services import etags
 from workflow.services.base import LOCAL_ZONE
 
@@ -39,7 +44,13 @@ class ConditionalCaseGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not await self._answered(scope, send):
+        try:
+            answered = await self._answered(scope, send)
+        except DatabaseUnavailable as exc:  # the route would wait for the same outage again
+            response = await domain_error_response(Request(scope), exc)
+            await response(scope, receive, send)
+            return
+        if not answered:
             await self.app(scope, receive, send)
 
     async def _answered(self, scope: Scope, send: Send) -> bool:
@@ -70,8 +81,10 @@ class ConditionalCaseGet:
             return False
         try:
             case_id = uuid.UUID(found.group(1))
-            stamp = await services.peek(lambda c: etags.case_stamp(c, principal, case_id))
-        except Exception:  # not found, not visible, unavailable: the route answers
+            stamp = await services.stamp(principal, case_id)
+        except DatabaseUnavailable:
+            raise  # 503 problem+json, as the route would answer (api/errors.py)
+        except Exception:  # not found, not visible: the route answers
             return False
         today = now.astimezone(LOCAL_ZONE).date()
         tag = etags.case_tag(stamp.version, today, stamp.personal)

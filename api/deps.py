@@ -9,6 +9,7 @@ no pooled connection is held while a response is written.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +34,9 @@ from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
+from workflow.loop_reader import PgLoopReader
 from workflow.rulebook import RulebookRegistry
+from workflow.services import etags
 from workflow.services.base import Context
 from workflow.services.idempotency import IdempotencyRequest
 from workflow.themes import Taxonomy
@@ -57,6 +60,7 @@ class Services:
     loop_reader: LoopReader | None = None  # SQLite: `peek` on the event loop (api/main.py)
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
+    pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -77,6 +81,16 @@ class Services:
         if self.loop_reader is not None and self.database.is_sqlite:
             return self.loop_reader.run(fn)
         return await run_in_threadpool(_pooled_read, self.database, fn)
+
+    async def stamp(self, principal: Principal, case_id: uuid.UUID) -> etags.CaseStamp:
+        """`etags.case_stamp`: a case's version as this caller sees it (CaseNotFound if
+        the caller may not see it), read from the database every time. On PostgreSQL
+        with a `pg_reader`, one round trip on the event loop (workflow/loop_reader.py);
+        otherwise through `peek`."""
+        if self.pg_reader is not None:
+            row = await self.pg_reader.one(etags.STAMP, {"case_id": case_id})
+            return etags.stamp_from_row(principal, case_id, row)
+        return await self.peek(lambda c: etags.case_stamp(c, principal, case_id))
 
 
 def _pooled_read(database: Database, fn: Callable[[Connection], T]) -> T:

@@ -147,6 +147,11 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status, slug, title, exc.detail, headers, **extra)
 
 
+# The problem+json of a domain error, for ASGI code answering before routing
+# (api/conditional_get.py) exactly as the installed handler would.
+domain_error_response = _on_domain_error
+
+
 def _field_name(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):

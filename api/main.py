@@ -40,6 +40,7 @@ from workflow.calendars import CalendarBook
 from workflow.database import Database
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
+from workflow.loop_reader import PgLoopReader
 from workflow.runtime import load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 requests=settings.rate_limit_requests,
                 window_seconds=settings.rate_limit_window_seconds,
             ),
+            pg_reader=pg_loop_reader(settings, database),
         )
         _warn_about_calendar(database, calendars)
         try:
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.services.loop_reader is not None:
                 app.state.services.loop_reader.close()
+            if app.state.services.pg_reader is not None:
+                await app.state.services.pg_reader.close()
             database.dispose()
 
     app = FastAPI(
@@ -173,4 +177,18 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
             jwks_url=settings.oidc_jwks_url,
             user_claim=settings.oidc_user_claim,
         )
+    )
+
+
+def pg_loop_reader(settings: Settings, database: Database) -> PgLoopReader | None:
+    """PostgreSQL: the event loop's connections for version checks (workflow/
+    loop_reader.py), unless CASEREVIEW_DB_LOOP_CONNECTIONS is 0."""
+    if database.is_sqlite or settings.db_loop_connections == 0:
+        return None
+    return PgLoopReader.for_engine(
+        database.engine,
+        size=settings.db_loop_connections,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
     )

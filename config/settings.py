@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         "server's max_connections.",
     )
     db_max_overflow: int = Field(default=20, ge=0, le=200)
+    db_loop_connections: int = Field(
+        default=4,
+        ge=0,
+        le=50,
+        description="PostgreSQL: connections per worker process, besides the pool, for the "
+        "version checks of conditional GETs run on the event loop; 0: those run on the pool "
+        "in a worker thread.",
+    )
     db_pool_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Wait for a free pooled connection, then answer 503."
     )

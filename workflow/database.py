@@ -81,11 +81,19 @@ def make_engine(
         hide_parameters=True,
         pool_pre_ping=True,  # a connection cut while idle is replaced, not used
         isolation_level="READ COMMITTED",
-        connect_args={
-            "connect_timeout": int(connect_timeout_s),
-            "options": session_options(statement_timeout_ms, lock_timeout_ms),
-        },
+        connect_args=pg_connect_args(connect_timeout_s, statement_timeout_ms, lock_timeout_ms),
     )
+
+
+def pg_connect_args(
+    connect_timeout_s: int, statement_timeout_ms: int, lock_timeout_ms: int
+) -> dict[str, Any]:
+    """psycopg connect arguments of every application session (the engine's and the
+    event loop reader's, workflow/loop_reader.py)."""
+    return {
+        "connect_timeout": int(connect_timeout_s),
+        "options": session_options(statement_timeout_ms, lock_timeout_ms),
+    }
 
 
 def session_options(statement_timeout_ms: int, lock_timeout_ms: int) -> str:

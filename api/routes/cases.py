@@ -125,7 +125,7 @@ async def get_case(
 
     # One Core query (on SQLite without a thread hop): answers If-None-Match, and
     # keys the cache of rendered summaries (api/summary_cache.py).
-    stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+    stamp = await services.stamp(ctx.principal, case_id)
     tag = etags.case_tag(stamp.version, ctx.today, stamp.personal)
     cache_control = NO_STORE if stamp.personal else REVALIDATE
     if etags.matches(if_none_match, tag):  # no personal data sent: no read to audit
@@ -165,7 +165,7 @@ async def get_timeline(
     ETag: `"<version>.<p|s>"`."""
 
     if if_none_match is not None:
-        stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+        stamp = await services.stamp(ctx.principal, case_id)
         tag = etags.timeline_tag(stamp.version, stamp.personal)
         if etags.matches(if_none_match, tag):  # no personal data sent: no read to audit
             return not_modified(tag, NO_STORE)
@@ -196,7 +196,7 @@ async def get_next_actions(
     ETag: `"<version>.r<hash of your roles on the case>"`."""
 
     if if_none_match is not None:
-        stamp = await services.peek(lambda c: etags.case_stamp(c, ctx.principal, case_id))
+        stamp = await services.stamp(ctx.principal, case_id)
         tag = etags.next_actions_tag(stamp.version, stamp.roles)
         if etags.matches(if_none_match, tag):
             return not_modified(tag, NO_STORE)

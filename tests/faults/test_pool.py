@@ -22,11 +22,14 @@ def test_pool_exhausted_is_a_503(db_url: str, tmp_path: Path, world: World) -> N
     headers = {"Authorization": f"Bearer {world.officer_token}"}
     with TestClient(app, headers=headers) as client:
         assert client.get("/api/v1/cases").status_code == 200
-        held = app.state.services.database.engine.connect()  # the only connection
+        engine = app.state.services.database.engine
+        # every pooled connection (SQLite's pool has one more: the event loop's reader's)
+        held = [engine.connect() for _ in range(engine.pool.size())]
         try:
             response, elapsed = timed(client.get, "/api/v1/cases")
             assert_unavailable(response, elapsed, bound=3.0)
             assert elapsed >= 0.4
         finally:
-            held.close()
+            for conn in held:
+                conn.close()
         assert client.get("/api/v1/cases").status_code == 200

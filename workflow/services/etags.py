@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,8 @@ from workflow.models import Case, CaseTally
 _TAG = re.compile(r'(?:W/)?("[^"]*")')
 _CASE = Case.__table__.c
 # Built once: constructing the statement cost as much as running it (py-spy, the 304 path).
-_STAMP = select(_CASE.version, _CASE.partnership_id).where(_CASE.id == bindparam("case_id"))
+# Its columns, in this order, are what `stamp_from_row` reads; parameter `case_id`.
+STAMP = select(_CASE.version, _CASE.partnership_id).where(_CASE.id == bindparam("case_id"))
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,19 @@ def case_stamp(
     """One query: the case's version and partnership; CaseNotFound unless the caller
     may see the case (the same answer as for a case that does not exist). Takes a Core
     Connection as well as a Session: a conditional GET needs no ORM."""
-    row = session.execute(_STAMP, {"case_id": case_id}).one_or_none()
-    if row is None or not principal.can_see(row.partnership_id, case_id):
+    row = session.execute(STAMP, {"case_id": case_id}).one_or_none()
+    return stamp_from_row(principal, case_id, row)
+
+
+def stamp_from_row(
+    principal: Principal, case_id: uuid.UUID, row: Sequence[Any] | None
+) -> CaseStamp:
+    """The stamp from a row of `STAMP` (version, partnership id) read by any means
+    (a Session, a Core connection, the event loop's reader: workflow/loop_reader.py);
+    CaseNotFound for no row or a case the caller may not see."""
+    if row is None or not principal.can_see(row[1], case_id):
         raise CaseNotFound(f"no case {case_id}")
-    return stamp_of(principal, case_id, row.partnership_id, row.version)
+    return stamp_of(principal, case_id, row[1], row[0])
 
 
 def stamp_of(
@@ -82,7 +93,8 @@ def case_tag(version: int, today: date, personal: bool) -> str:
     """Version, day (deadline statuses count from today) and representation. A role
     change within the same representation can leave `allowed_actions` stale until the
     next change or day; commands enforce permissions regardless."""
-    return f'"{version}.{today:%Y%m%d}.{_rep(personal)}"'
+    # not `{today:%Y%m%d}`: strftime was a measurable part of a 304 (py-spy)
+    return f'"{version}.{today.year:04d}{today.month:02d}{today.day:02d}.{_rep(personal)}"'
 
 
 def timeline_tag(version: int, personal: bool) -> str:
