@@ -81,7 +81,16 @@ def test_next_due_date_follows_commands_adjustments_closure_import_and_sql(
     fresh = make_case(database, rulebooks, officer)  # notification and rapid review pending
     reviewing = make_case(database, rulebooks, officer, "review_in_progress")
     closed = make_case(database, rulebooks, officer, "closed")
+    deferred = make_case(database, rulebooks, officer, "publication_deferred")  # lcspr paused
     stored = assert_next_due_right(database)
+    paused = database.read(
+        lambda s: s.scalar(
+            select(func.count()).where(
+                CaseDeadline.case_id == deferred, CaseDeadline.state == "paused"
+            )
+        )
+    )
+    assert paused == 1
     assert stored[fresh] is not None
     assert stored[reviewing] is not None
     assert stored[closed] is None
