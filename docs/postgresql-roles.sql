@@ -28,6 +28,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_message, subscription, delivery T
 -- Per-partnership case counts for list and dashboard ETags: written only by the
 -- triggers of migration 0007 (which run as the owner), so the application just reads.
 GRANT SELECT ON case_tally TO casereview_app;
+-- Cases per (partnership, stage) for the dashboard: kept by the triggers of migration
+-- 0009 (as is case.next_due_date), so the application just reads it too.
+GRANT SELECT ON case_stage_tally TO casereview_app;
 
 -- Append-only tables: the application may add and read rows, never change or remove
 -- them (the triggers installed by the migrations refuse it too, even for the owner).

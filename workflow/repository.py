@@ -68,9 +68,14 @@ class DeadlineFilter:
     due_by: date | None = None
 
     def matches(self) -> ColumnElement[bool]:
-        """A probe per case (EXISTS, correlated on `case.id`): walking the cases in
-        keyset order, a page stops after `limit` matches instead of first reading
-        every matching deadline (partial index on pending deadlines, migration 0008)."""
+        """Overdue alone: `case.next_due_date` (the earliest pending due date, kept by
+        triggers: migration 0009) before today, read with the keyset order from the
+        index `(created_at, id, next_due_date)`. Otherwise a probe per case (EXISTS,
+        correlated on `case.id`, on the partial index of pending deadlines: migration
+        0008), behind the same necessary condition on `next_due_date` where there is
+        one, so that a page stops after `limit` matches without probing every case."""
+        if self.overdue and not self.name and self.due_by is None:
+            return Case.next_due_date < self.today
         stmt = select(CaseDeadline.case_id).where(
             CaseDeadline.case_id == Case.id, CaseDeadline.state == "pending"
         )
@@ -82,7 +87,12 @@ class DeadlineFilter:
             stmt = stmt.where(
                 CaseDeadline.due_date >= self.today, CaseDeadline.due_date <= self.due_by
             )
-        return stmt.exists()
+        probe = stmt.exists()
+        if self.overdue:  # some pending deadline due before today: so is the earliest
+            return and_(Case.next_due_date < self.today, probe)
+        if self.due_by is not None:  # some pending deadline due by `due_by`: so is the earliest
+            return and_(Case.next_due_date <= self.due_by, probe)
+        return probe
 
 
 @dataclass(frozen=True)

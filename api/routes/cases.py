@@ -57,7 +57,6 @@ def not_modified(tag: str, cache_control: str) -> Response:
 async def list_cases(
     services: ServicesDep,
     ctx: Ctx,
-    response: Response,
     params: Annotated[CaseListParams, Query()],
     if_none_match: IfNoneMatch = None,
 ) -> CasePage | Response:
@@ -76,7 +75,7 @@ async def list_cases(
         upcoming = repository.next_deadlines(session, [c.id for c in page])
         items = [
             CaseListItem(
-                **CaseSummary.of(c).model_dump(),
+                **dict(CaseSummary.of(c)),  # fields as they are: no dump and re-validation
                 next_deadline=upcoming.get(c.id, (None, None))[0],
                 next_due_date=upcoming.get(c.id, (None, None))[1],
             )
@@ -94,8 +93,12 @@ async def list_cases(
             "next_cursor": page.next_cursor,
         }
         return JSONResponse(body, headers=headers)
-    response.headers.update(headers)
-    return page
+    # serialised once, here: returning the model would have FastAPI validate every item
+    # against `response_model` again before serialising it (response_model stays for
+    # OpenAPI; a returned Response is sent unchanged)
+    return Response(
+        page.model_dump_json(by_alias=True), media_type="application/json", headers=headers
+    )
 
 
 def _fields(raw: str | None) -> set[str] | None:

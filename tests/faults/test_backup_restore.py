@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from api.cli import main
 from config.settings import Settings, get_settings
 from tests.chaos.checks import check_database
+from tests.support.derived import derived_data_problems, move_every_pending_deadline
 from tests.support.factories import make_case
 from tests.support.postgres import ThrowawayCluster
 from tests.support.world import build_world
@@ -79,6 +81,9 @@ def test_sqlite_backup_while_writing_and_restore(
     with sqlite3.connect(backup_file) as conn:
         backed_up = conn.execute('SELECT count(*) FROM "case"').fetchone()[0]
     assert restored.cases == backed_up >= 3
+    assert derived_data_problems(restored_url) == []  # trigger-kept columns and tallies
+    move_every_pending_deadline(restored_url, date(2030, 1, 2))  # the triggers came along
+    assert derived_data_problems(restored_url) == []
     assert check_database(url).cases == 3 + written  # the live database kept every write
     # a database holding data is not overwritten without --force
     assert _cli(monkeypatch, restored_url, "restore", str(backup_file)) == 1
@@ -107,6 +112,9 @@ def test_postgresql_backup_while_writing_and_restore(
         restored = check_database(fresh_url)
         assert restored.problems == []
         assert 3 <= restored.cases <= 3 + written
+        assert derived_data_problems(fresh_url) == []  # trigger-kept columns and tallies
+        move_every_pending_deadline(fresh_url, date(2030, 1, 2))  # the triggers came along
+        assert derived_data_problems(fresh_url) == []
         # restoring onto a database that holds the tables fails and changes nothing
         again = ("restore", "--pg-bindir", str(bindir), str(dump))
         assert _cli(monkeypatch, fresh_url, *again) == 1

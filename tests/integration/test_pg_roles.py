@@ -94,10 +94,11 @@ def test_app_role_reaches_every_table_and_edits_no_append_only_one(
                 ).fetchone()
                 return bool(row and row[0])
 
-            # Kept by SECURITY DEFINER triggers (migration 0007): the app only reads it.
-            trigger_kept = {"case_tally"}
-            assert not can("case_tally", "INSERT")
-            assert not can("case_tally", "UPDATE")
+            # Kept by SECURITY DEFINER triggers (migrations 0007, 0009): the app only reads.
+            trigger_kept = {"case_tally", "case_stage_tally"}
+            for kept in trigger_kept:
+                assert not can(kept, "INSERT")
+                assert not can(kept, "UPDATE")
             missing = sorted(
                 f"{t}:{p}"
                 for t in tables

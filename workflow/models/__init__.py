@@ -21,7 +21,7 @@ from workflow.models.plan import (
     Recommendation,
     ThemeTag,
 )
-from workflow.models.tally import CaseTally
+from workflow.models.tally import CaseStageTally, CaseTally
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -36,6 +36,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "CaseLink",
+    "CaseStageTally",
     "CaseTally",
     "DeadlineAdjustment",
     "Delivery",

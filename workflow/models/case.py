@@ -79,6 +79,10 @@ class Case(Base):
     open_actions: Mapped[int] = mapped_column(Integer, default=0)
     unactioned_recommendations: Mapped[int] = mapped_column(Integer, default=0)
     carried_by_thematic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The earliest due date of the case's pending deadlines (NULL without one), for
+    # the overdue list: written only by triggers on `case_deadline` (migration 0009),
+    # so a loaded Case may hold a stale value; filter on it in SQL, never read it here.
+    next_due_date: Mapped[date | None] = mapped_column(Date)
 
     # The latest record of each stage (incident, rapid_review, decision, ...),
     # as accepted by its command; every earlier version is on the timeline.
@@ -91,7 +95,8 @@ class Case(Base):
     # Optimistic concurrency: every UPDATE is `... WHERE version = :expected`.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
-        Index("ix_case_created_at_id", "created_at", "id"),
+        # keyset pages of every case; next_due_date for the overdue list (migration 0009)
+        Index("ix_case_created_at_id_next_due_date", "created_at", "id", "next_due_date"),
         # keyset pages of one partnership: (created_at, id) order within it
         Index("ix_case_partnership_id_created_at_id", "partnership_id", "created_at", "id"),
         # dashboard medians (migration 0008): the (start, end) pairs of the intervals

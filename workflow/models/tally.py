@@ -1,15 +1,17 @@
-"""`case_tally`: per partnership, how many cases and the sum of their versions.
+"""Counts of cases kept by database triggers; the application never writes them.
 
-Written only by database triggers (migration 0007) in the transaction that inserts,
-updates or deletes a case; read by the list and dashboard ETags
-(workflow/services/etags.py), so a poll costs one row per partnership instead of a
-scan of every case. The application never writes it."""
+`case_tally`: per partnership, how many cases and the sum of their versions
+(migration 0007), read by the list and dashboard ETags (workflow/services/etags.py),
+so a poll costs one row per partnership instead of a scan of every case.
+`case_stage_tally`: per partnership and stage, how many cases (migration 0009), read
+by the dashboard's cases by stage. Both are written in the transaction that inserts,
+updates or deletes a case."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base
@@ -23,3 +25,13 @@ class CaseTally(Base):
     )
     cases: Mapped[int] = mapped_column(BigInteger)
     version_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class CaseStageTally(Base):
+    __tablename__ = "case_stage_tally"
+
+    partnership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("partnership.id"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cases: Mapped[int] = mapped_column(BigInteger)  # 0 once its last case has moved on

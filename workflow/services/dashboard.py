@@ -3,7 +3,8 @@ due-soon deadlines, open and overdue actions by agency, and timeliness for a per
 
 No personal data: counts, deadline names, case ids and local references only. Each
 figure is a handful of aggregate SQL queries over `case`, `case_deadline` and
-`action`; only the medians read rows (just the date columns they need), because
+`action` (cases by stage: `case_stage_tally` for whole partnerships, see
+dashboard_tally.py); only the medians read rows (the date columns they need), as
 working days are counted with the England and Wales calendar in Python.
 Read-only: services flush, never commit, and this one writes nothing.
 """
@@ -29,6 +30,7 @@ from workflow.models import Action, Case, CaseDeadline, Partnership
 from workflow.services.access import case_filter
 from workflow.services.action_plan import OPEN_STATUSES
 from workflow.services.base import Context
+from workflow.services.dashboard_tally import cases_by_stage
 
 DUE_SOON_WORKING_DAYS = 5
 DUE_SOON_LIMIT = 200  # items listed; `count` is always the full number
@@ -107,6 +109,13 @@ def england_and_wales(ctx: Context) -> WorkingDayCalendar:
 def scope(session: Session, ctx: Context, partnership: str | None) -> ColumnElement[bool]:
     """The cases the figures cover: those the caller may see summarised, optionally
     of one partnership. An unknown partnership and one out of reach look the same."""
+    return resolve(session, ctx, partnership)[0]
+
+
+def resolve(
+    session: Session, ctx: Context, partnership: str | None
+) -> tuple[ColumnElement[bool], uuid.UUID | None]:
+    """`scope`, and the id of the partnership named (None when none is)."""
     principal = ctx.principal
     national = principal.has_national_scope(Perm.DASHBOARD_READ)
     mine = principal.partnerships_with(Perm.DASHBOARD_READ, scopes=("partnership", "assigned"))
@@ -114,13 +123,13 @@ def scope(session: Session, ctx: Context, partnership: str | None) -> ColumnElem
         raise Forbidden(f"your roles do not allow {Perm.DASHBOARD_READ.value!r}")
     visible = case_filter(principal, Perm.DASHBOARD_READ)
     if partnership is None:
-        return visible
+        return visible, None
     found = session.scalar(select(Partnership.id).where(Partnership.code == partnership))
     if found is None or not (national or found in mine):
         codes = sorted({g.partnership_code for g in principal.grants if g.partnership_id in mine})
         hint = "any partnership's code" if national else "one of: " + ", ".join(codes)
         raise InvalidFacts(f"no partnership {partnership!r} for you; {hint}", "partnership")
-    return and_(visible, Case.partnership_id == found)
+    return and_(visible, Case.partnership_id == found), found
 
 
 def default_period(today: date) -> tuple[date, date]:
@@ -136,15 +145,12 @@ def dashboard(
     start: date | None = None,
     end: date | None = None,
 ) -> Dashboard:
-    visible = scope(session, ctx, partnership)
+    visible, found = resolve(session, ctx, partnership)
     today = ctx.today
     default_start, default_end = default_period(today)
     start, end = start or default_start, end or default_end
     if start > end:
         raise InvalidFacts(f"from ({start}) is after to ({end})", "from")
-    stages = session.execute(
-        select(Case.stage, func.count()).where(visible).group_by(Case.stage)
-    ).all()
     pending = (CaseDeadline.state == "pending", visible)
     deadlines = within(select(CaseDeadline.name), CaseDeadline.case_id, visible)
     overdue = session.execute(
@@ -170,7 +176,7 @@ def dashboard(
     return Dashboard(
         as_of=today,
         partnership=partnership,
-        cases_by_stage={stage: n for stage, n in stages},
+        cases_by_stage=cases_by_stage(session, ctx.principal, found, visible),
         overdue_deadlines={name: n for name, n in overdue},
         due_soon_until=until,
         due_soon_count=soon_count or 0,
