@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     )
     notify_batch_size: int = Field(default=50, ge=1, le=1000)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list) a webhook may reach besides public "
+        "addresses, e.g. '[\"10.20.0.0/16\"]'; loopback and private ranges are refused "
+        "otherwise.",
+    )
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "casereview@localhost"

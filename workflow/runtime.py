@@ -40,6 +40,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
     """The notification worker's and sweep's settings (CASEREVIEW_NOTIFY_*, _SMTP_*)."""
     return NotifyConfig(
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        webhook_allowed_networks=tuple(str(n) for n in settings.webhook_allowed_networks),
         max_attempts=settings.notify_max_attempts,
         backoff_base_seconds=settings.notify_backoff_base_seconds,
         backoff_max_seconds=settings.notify_backoff_max_seconds,

@@ -22,6 +22,7 @@ from workflow.rulebook import RulebookRegistry
 from workflow.services.base import Context
 
 # Words of the factory incident (tests/support/factories.py) that are personal data.
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # the tests' receivers; refused by default (egress.py)
 PERSONAL = ("Child A", "Anytown", "Family home", "bruising", "Non-mobile", "female")
 
 
@@ -39,6 +40,7 @@ def smtp() -> Iterator[tuple[SmtpSink, int]]:
 def notify_config() -> NotifyConfig:
     return NotifyConfig(
         webhook_timeout_seconds=5,
+        webhook_allowed_networks=LOOPBACK,
         max_attempts=3,
         backoff_base_seconds=10,
         backoff_max_seconds=3600,

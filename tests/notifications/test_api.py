@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api.helpers import open_case
+from tests.notifications.conftest import LOOPBACK
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW
 from tests.support.world import World
@@ -92,7 +93,9 @@ def test_a_dead_delivery_is_listed_retried_and_then_delivered(
     database: Database,
     webhook: WebhookReceiver,
 ) -> None:
-    config = NotifyConfig(max_attempts=1, webhook_timeout_seconds=5)
+    config = NotifyConfig(
+        max_attempts=1, webhook_timeout_seconds=5, webhook_allowed_networks=LOOPBACK
+    )
     admin = world.auth("alpha", "partnership_admin")
     assert raw.post(SUBS, json=_hook(webhook.url), headers=admin).status_code == 201
     open_case(client)

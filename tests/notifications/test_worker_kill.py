@@ -28,6 +28,7 @@ def _worker(db_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
         "CASEREVIEW_DATA_DIR": str(data_dir),
         "CASEREVIEW_NOTIFY_LEASE_SECONDS": "1",
         "CASEREVIEW_WEBHOOK_TIMEOUT_SECONDS": "30",
+        "CASEREVIEW_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the test's receiver
     }
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "worker", "--poll-seconds", "0.1"],

@@ -20,6 +20,8 @@ class SmtpConfig:
 @dataclass(frozen=True)
 class NotifyConfig:
     webhook_timeout_seconds: float = 10.0
+    # besides public addresses; workflow/notifications/egress.py
+    webhook_allowed_networks: tuple[str, ...] = ()
     max_attempts: int = 8
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 6 * 3600.0

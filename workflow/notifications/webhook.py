@@ -16,9 +16,11 @@ import urllib.request
 from datetime import datetime
 
 from workflow.notifications.channels import DeliveryFailed, Outgoing
+from workflow.notifications.egress import AddressNotAllowed, EgressPolicy, handlers
 
 SIGNATURE_HEADER = "X-Casereview-Signature"
 TIMESTAMP_HEADER = "X-Casereview-Timestamp"
+NOT_ALLOWED = "address not allowed: not public (CASEREVIEW_WEBHOOK_ALLOWED_NETWORKS)"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -42,9 +44,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookChannel:
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, policy: EgressPolicy | None = None) -> None:
         self.timeout_seconds = timeout_seconds
-        self._opener = urllib.request.build_opener(_NoRedirects)
+        self._opener = urllib.request.build_opener(
+            _NoRedirects, *handlers(policy or EgressPolicy())
+        )
 
     def send(self, item: Outgoing, now: datetime) -> None:
         if not item.target.startswith(("http://", "https://")):
@@ -73,6 +77,8 @@ class WebhookChannel:
             raise DeliveryFailed("timed out") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, AddressNotAllowed):
+                raise DeliveryFailed(NOT_ALLOWED) from None
             raise DeliveryFailed(f"connection failed ({type(reason).__name__})") from None
         if not 200 <= status < 300:
             raise DeliveryFailed(f"HTTP {status}")

@@ -219,10 +219,12 @@ def run_once(
 
 def default_channels(config: NotifyConfig) -> dict[str, Channel]:
     """The channels a worker uses: webhooks and SMTP e-mail, as configured."""
+    from workflow.notifications.egress import EgressPolicy
     from workflow.notifications.email import EmailChannel
     from workflow.notifications.webhook import WebhookChannel
 
+    policy = EgressPolicy(config.webhook_allowed_networks)
     return {
-        "webhook": WebhookChannel(config.webhook_timeout_seconds),
+        "webhook": WebhookChannel(config.webhook_timeout_seconds, policy),
         "email": EmailChannel(config.smtp),
     }
