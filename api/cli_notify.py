@@ -1,5 +1,6 @@
-"""`casereview worker` and `casereview sweep`: notification delivery and deadline
-reminders (docs/notifications.md). Logs carry counts, never personal data."""
+"""`casereview worker`, `sweep` and `purge-notifications`: notification delivery,
+deadline reminders and the outbox's retention (docs/notifications.md). Logs carry
+counts, never personal data."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import logging
 import signal
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from config.settings import get_settings
 from workflow.calendars import CalendarBook
 from workflow.database import DatabaseUnavailable
+from workflow.notifications.retention import purge
 from workflow.notifications.sweep import sweep
 from workflow.notifications.worker import default_channels, run_once
 from workflow.runtime import notify_config, open_database
@@ -106,8 +108,26 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_purge(args: argparse.Namespace) -> int:
+    database = open_database(get_settings())
+    before = datetime.now(UTC) - timedelta(days=args.older_than_days)
+
+    def show(messages: int, deliveries: int) -> None:
+        print(f"\rdeleted {messages} messages, {deliveries} deliveries", end="", file=sys.stderr)
+
+    try:
+        messages, deliveries = purge(database, before=before, progress=show)
+    finally:
+        database.dispose()
+    print(
+        f"\n{messages} finished message(s) and {deliveries} delivered delivery(ies) "
+        f"created before {before:%Y-%m-%d %H:%M} UTC deleted"
+    )
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add `worker` and `sweep` to the `casereview` parser's sub-commands."""
+    """Add `worker`, `sweep` and `purge-notifications` to `casereview`'s sub-commands."""
     p = sub.add_parser("worker", help="deliver notifications (webhooks, e-mail) until stopped")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument("--poll-seconds", type=float, default=5.0, help="wait between passes when idle")
@@ -119,3 +139,10 @@ def register(sub: Any) -> None:
         "--date", type=date.fromisoformat, help="the day to sweep for (default: today, UK)"
     )
     p.set_defaults(func=_cmd_sweep)
+    p = sub.add_parser(
+        "purge-notifications",
+        help="delete delivered notifications older than N days (dead letters and "
+        "reminders of still-pending deadlines are kept)",
+    )
+    p.add_argument("--older-than-days", type=int, default=180, help="default: 180")
+    p.set_defaults(func=_cmd_purge)
