@@ -98,6 +98,19 @@ class Server:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def settle(self, quiet_seconds: float = 0.2, limit_seconds: float = 15.0) -> None:
+        """Wait until the server has used no CPU for `quiet_seconds`: requests a wrk run
+        left in flight when it stopped are finished before the next measurement starts
+        (and their CPU is charged to the run that sent them, not to the next one)."""
+        deadline = time.monotonic() + limit_seconds
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(quiet_seconds)
+            now = self.cpu_seconds()
+            if now == last:
+                return
+            last = now
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -167,6 +180,8 @@ def wrk(
         cmd += ["-H", f"{name}: {value}"]
     if script:
         cmd += ["-s", str(LUA / script)]
+    if server:
+        server.settle()
     cpu_before = server.cpu_seconds() if server else 0.0
     out = subprocess.run(
         [*cmd, url],
@@ -176,6 +191,8 @@ def wrk(
         env={**os.environ, **(script_env or {})},
         check=False,
     ).stdout
+    if server:
+        server.settle()
     cpu = server.cpu_seconds() - cpu_before if server else float("nan")
 
     def find(pattern: str) -> str | None:
