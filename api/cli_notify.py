@@ -108,6 +108,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(text: str) -> int:
+    days = int(text)
+    if days < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return days
+
+
 def _cmd_purge(args: argparse.Namespace) -> int:
     database = open_database(get_settings())
     before = datetime.now(UTC) - timedelta(days=args.older_than_days)
@@ -144,5 +151,5 @@ def register(sub: Any) -> None:
         help="delete delivered notifications older than N days (dead letters and "
         "reminders of still-pending deadlines are kept)",
     )
-    p.add_argument("--older-than-days", type=int, default=180, help="default: 180")
+    p.add_argument("--older-than-days", type=_days, default=180, help="default: 180")
     p.set_defaults(func=_cmd_purge)

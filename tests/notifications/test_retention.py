@@ -118,6 +118,10 @@ def test_the_purge_command_reports_what_it_deleted(
     monkeypatch.setenv("CASEREVIEW_DATABASE_URL", settings.effective_database_url)
     get_settings.cache_clear()
     try:
+        with pytest.raises(SystemExit) as refused:
+            main(["purge-notifications", "--older-than-days", "-1"])
+        assert refused.value.code == 2
+        assert "must be 0 or more" in capsys.readouterr().err
         assert main(["purge-notifications", "--older-than-days", "36500"]) == 0
         kept = capsys.readouterr().out
         assert main(["purge-notifications", "--older-than-days", "0"]) == 0
