@@ -78,7 +78,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     def run(s: Session) -> None:
         user = accounts.create_user(
-            s, args.username, args.name or args.username, _now(), oidc_subject=args.oidc_subject
+            s,
+            args.username,
+            args.name or args.username,
+            _now(),
+            oidc_subject=args.oidc_subject,
+            email=args.email,
         )
         for role in args.role or []:
             accounts.grant_role(s, user, accounts.get_partnership(s, args.partnership), role)
@@ -126,6 +131,17 @@ def cmd_user_active(args: argparse.Namespace) -> int:
     active = args.action == "enable"
     db.write(lambda s: accounts.set_active(s, accounts.get_user(s, args.username), active))
     print(f"user {args.username!r} {'enabled' if active else 'disabled'}")
+    return 0
+
+
+def cmd_user_email(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    db.write(lambda s: accounts.set_email(s, accounts.get_user(s, args.username), args.address))
+    print(
+        f"{args.username!r} is reached at {args.address}"
+        if args.address
+        else f"{args.username!r} has no e-mail address"
+    )
     return 0
 
 
@@ -217,7 +233,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--partnership", help="partnership code for --role")
     p.add_argument("--role", action="append", choices=ALL_ROLES)
     p.add_argument("--oidc-subject", help="single sign-on subject mapped to this user")
+    p.add_argument("--email", help="where e-mail subscriptions addressed to a role reach them")
     p.set_defaults(func=cmd_user_add)
+    p = users.add_parser("email", help="set (or, without ADDRESS, clear) a user's e-mail address")
+    p.add_argument("username")
+    p.add_argument("address", nargs="?", default=None)
+    p.set_defaults(func=cmd_user_email)
     p = users.add_parser("grant")
     p.add_argument("username")
     p.add_argument("--partnership", required=True)

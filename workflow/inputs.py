@@ -37,3 +37,15 @@ class Input(BaseModel):
         if _has_control(data):
             raise ValueError("text may not contain control characters (such as NUL)")
         return data
+
+
+def is_one_email_address(text: str) -> bool:
+    """One plausible address (local@domain): what SMTP's RCPT TO and a header can carry
+    safely; no list separators, spaces, angle brackets or line breaks."""
+    local, at, domain = text.partition("@")
+    return (
+        bool(local and at and domain)
+        and "@" not in domain
+        and len(text) <= 320
+        and not any(c in text for c in ' ,;<>\r\n\t"()[]\\')
+    )

@@ -19,14 +19,22 @@ DeliveryStatus = Literal["pending", "in_flight", "delivered", "retrying", "dead"
 class SubscriptionIn(Input):
     partnership: str = Field(min_length=1, max_length=64, description="The partnership's code.")
     channel: Literal["webhook", "email"]
-    target: str = Field(
-        min_length=3, max_length=2000, description="The webhook URL, or one e-mail address."
+    target: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=2000,
+        description="The webhook URL, or one e-mail address. Omit it for an e-mail "
+        "subscription with a `role`: each message then goes to every active member of the "
+        "partnership holding that role who has an e-mail address.",
     )
     topics: list[Topic] = Field(
         default_factory=list, max_length=3, description="What to send; empty: every topic."
     )
     role: str | None = Field(
-        default=None, max_length=32, description="The role this subscription serves (a label)."
+        default=None,
+        max_length=32,
+        description="The role this subscription serves; with an e-mail channel and no "
+        "target, whose members it writes to.",
     )
 
 
@@ -34,7 +42,7 @@ class SubscriptionOut(BaseModel):
     id: uuid.UUID
     partnership: str
     channel: str
-    target: str
+    target: str | None = Field(description="null: the members holding `role`.")
     topics: list[str]
     role: str | None
     active: bool
@@ -48,7 +56,7 @@ class SubscriptionOut(BaseModel):
             id=sub.id,
             partnership=partnership,
             channel=sub.channel,
-            target=sub.target,
+            target=sub.target or None,
             topics=list(sub.topics),
             role=sub.role,
             active=sub.active,

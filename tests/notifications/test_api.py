@@ -80,6 +80,8 @@ def test_bad_subscriptions_are_422_naming_the_field(raw: TestClient, world: Worl
         ({**_hook("https://example.org/x"), "topics": ["case.deleted"]}, "topics.0"),
         ({**_hook("https://example.org/x"), "channel": "sms"}, "channel"),
         ({**_hook("https://example.org/x"), "role": "king"}, "role"),
+        ({"partnership": "alpha", "channel": "email"}, "target"),  # no target, no role
+        ({"partnership": "alpha", "channel": "webhook", "role": "review_group"}, "target"),
     ):
         response = raw.post(SUBS, json=body, headers=admin)
         assert response.status_code == 422, (body, response.text)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
-from workflow.errors import Conflict, DomainError, NotAuthenticated
+from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
+from workflow.inputs import is_one_email_address
 from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
 
 TOKEN_PREFIX = "crt_"  # noqa: S105 - a prefix, not a secret
@@ -57,9 +58,11 @@ def create_user(
     *,
     system_admin: bool = False,
     oidc_subject: str | None = None,
+    email: str | None = None,
 ) -> User:
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
+    _check_email(email)
     user = User(
         id=uuid.uuid4(),
         username=username,
@@ -68,10 +71,23 @@ def create_user(
         is_system_admin=system_admin,
         oidc_subject=oidc_subject,
         created_at=now,
+        email=email,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def set_email(session: Session, user: User, email: str | None) -> None:
+    """Where role-addressed e-mail subscriptions reach the user; None: nowhere."""
+    _check_email(email)
+    user.email = email
+    session.flush()
+
+
+def _check_email(email: str | None) -> None:
+    if email is not None and not is_one_email_address(email):
+        raise InvalidFacts("an e-mail address must be one address (name@domain)", "email")
 
 
 def get_user(session: Session, username: str) -> User:

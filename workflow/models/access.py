@@ -34,6 +34,8 @@ class User(Base):
     is_system_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # where e-mail subscriptions addressed to a role reach this user (none: not reached)
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Membership(Base):

@@ -39,11 +39,18 @@ def render(item: Outgoing) -> tuple[str, str]:
     return subject, text
 
 
+NO_RECIPIENTS = "no recipients: no active member holding the role has an e-mail address"
+
+
 class EmailChannel:
     def __init__(self, smtp: SmtpConfig) -> None:
         self.smtp = smtp
 
     def send(self, item: Outgoing, now: datetime) -> None:
+        """To the subscription's address, or to its role's members (`item.target` is
+        then their addresses, comma-separated; empty when none has one)."""
+        if not item.target:
+            raise DeliveryFailed(NO_RECIPIENTS)
         subject, text = render(item)
         msg = EmailMessage()
         msg["From"] = self.smtp.sender

@@ -19,11 +19,15 @@ from sqlalchemy.orm import Session
 from workflow.access.permissions import Perm, Role
 from workflow.audit import chain as audit
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
+from workflow.inputs import is_one_email_address
 from workflow.models import Partnership, Subscription
 from workflow.notifications.outbox import TOPICS
 from workflow.services.base import Context
 
 CHANNELS = ("webhook", "email")
+# the stored target of an e-mail subscription that writes to the members holding its
+# role (resolved at each delivery: workflow/notifications/recipients.py)
+ROLE_MEMBERS = ""
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -35,7 +39,7 @@ class SubscriptionNotFound(CaseNotFound):
 class NewSubscription:
     partnership: str
     channel: str
-    target: str
+    target: str | None  # None: e-mail to every member holding `role` (ROLE_MEMBERS)
     topics: tuple[str, ...] = ()
     role: str | None = None
 
@@ -65,11 +69,16 @@ def _check(new: NewSubscription) -> None:
         raise InvalidFacts(f"unknown topic {unknown[0]!r}; known: {', '.join(TOPICS)}", "topics")
     if new.role is not None and new.role not in {r.value for r in Role}:
         raise InvalidFacts(f"unknown role {new.role!r}", "role")
-    if new.channel == "webhook" and not new.target.startswith(("https://", "http://")):
+    if new.target is None:
+        if new.channel != "email" or new.role is None:
+            raise InvalidFacts(
+                "target is required, except for an e-mail subscription with a role "
+                "(which writes to every member holding that role)",
+                "target",
+            )
+    elif new.channel == "webhook" and not new.target.startswith(("https://", "http://")):
         raise InvalidFacts("a webhook target must be an http(s) URL", "target")
-    if new.channel == "email" and (
-        "@" not in new.target or any(c in new.target for c in " ,;<>\r\n")
-    ):
+    elif new.channel == "email" and not is_one_email_address(new.target):
         raise InvalidFacts("an e-mail target must be one address", "target")
 
 
@@ -90,7 +99,7 @@ def create(session: Session, ctx: Context, new: NewSubscription) -> Created:
         partnership_id=grant.partnership_id,
         role=new.role,
         channel=new.channel,
-        target=new.target,
+        target=new.target if new.target is not None else ROLE_MEMBERS,
         secret=secret,
         topics=list(dict.fromkeys(new.topics)),
         active=True,

@@ -29,6 +29,8 @@ from workflow.models import Delivery, OutboxMessage, Subscription
 from workflow.notifications.channels import Channel, DeliveryFailed, Outgoing
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.fanout import fan_out
+from workflow.notifications.recipients import role_addresses
+from workflow.notifications.subscriptions import ROLE_MEMBERS
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +100,15 @@ def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
         d.status, d.lease_until, d.claim_token = IN_FLIGHT, lease_until, token
         d.attempts += 1
         message, sub = messages[d.message_id], subs[d.subscription_id]
+        target = sub.target
+        if sub.channel == "email" and sub.target == ROLE_MEMBERS and sub.role is not None:
+            target = ", ".join(role_addresses(session, sub.partnership_id, sub.role))
         item = Outgoing(
             delivery_id=d.id,
             message_id=message.id,
             topic=message.topic,
             payload=message.payload,
-            target=sub.target,
+            target=target,
             secret=sub.secret,
             attempt=d.attempts,
         )
