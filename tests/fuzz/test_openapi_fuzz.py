@@ -7,6 +7,7 @@ How to run, reproduce a seed and read a failure: docs/testing.md."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import hypothesis
 import pytest
@@ -32,18 +33,42 @@ def test_operation(case: Case) -> None:
 
 
 # Opening a case needs facts no random draw hits (a partnership of the caller, a date
-# order, dates before today): the stateful phase opens valid incidents, so that its
-# walks reach real cases. Only schema-valid (positive) drafts are adjusted; the other
-# phases send what the generator drew.
+# order, dates before today, an age or `unborn` but not both, text without control
+# characters): the stateful phase opens valid incidents, so that its walks reach real
+# cases. Only schema-valid (positive) drafts are adjusted; the other phases send what
+# the generator drew.
 INCIDENT_DATES = {"incident_date": "2026-01-02", "aware_date": "2026-01-05"}
+# A command's dates: after the incident's, before the fixed clock (tests: NOW, 15 Jan).
+COMMAND_DATE = "2026-01-06"
+CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\r\t")
 
 
-def realistic_incident(case: Case) -> None:
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(CONTROL)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
+def realistic_draft(case: Case) -> None:
     positive = case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE
-    if case.operation.label != "POST /api/v1/incidents" or not positive:
+    if not positive or not isinstance(case.body, dict):
         return
-    if isinstance(case.body, dict):  # a copy: the drawn value stays as drawn
-        body = {k: v for k, v in case.body.items() if k != "rulebook"}  # the current one
+    if case.operation.label.startswith("POST /api/v1/cases/{case_id}/"):
+        body = _printable(case.body)
+        case.body = {k: COMMAND_DATE if k.endswith("_date") else v for k, v in body.items()}
+    elif case.operation.label == "POST /api/v1/incidents":  # a copy: the drawn value stays as drawn
+        body = {k: v for k, v in _printable(case.body).items() if k != "rulebook"}
+        criteria = body.get("criteria")
+        if isinstance(criteria, dict) and criteria.get("unborn"):
+            criteria.pop("child_age_years", None)
+        elif isinstance(criteria, dict):
+            criteria["unborn"] = False
+            if criteria.get("child_age_years") is None:
+                criteria["child_age_years"] = 7
         case.body = {**body, "partnership": "alpha", **INCIDENT_DATES}
 
 
@@ -56,7 +81,7 @@ def test_stateful(fuzz_schema: OpenApiSchema) -> None:
     class Lifecycles(machine):  # type: ignore[misc,valid-type]
         def before_call(self, case: Case) -> None:
             super().before_call(case)
-            realistic_incident(case)
+            realistic_draft(case)
 
         def after_call(self, response: schemathesis.Response, case: Case) -> None:
             super().after_call(response, case)
