@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from workflow.inputs import Input
 from workflow.models import Subscription
 from workflow.notifications.deliveries import DeliveryView
+from workflow.notifications.subscriptions import ROLE_MEMBERS
 
 Topic = Literal["case.stage_changed", "deadline.approaching", "deadline.missed"]
 DeliveryStatus = Literal["pending", "in_flight", "delivered", "retrying", "dead"]
@@ -56,7 +57,7 @@ class SubscriptionOut(BaseModel):
             id=sub.id,
             partnership=partnership,
             channel=sub.channel,
-            target=sub.target or None,
+            target=None if sub.target == ROLE_MEMBERS else sub.target,
             topics=list(sub.topics),
             role=sub.role,
             active=sub.active,

@@ -49,6 +49,11 @@ def notify_config() -> NotifyConfig:
     )
 
 
+def smtp_config(port: int) -> NotifyConfig:
+    """The worker's settings for the test SMTP sink on `port`."""
+    return NotifyConfig(smtp=SmtpConfig(host="127.0.0.1", port=port, sender="cr@example.org"))
+
+
 def admin_ctx(world: World, rulebooks: RulebookRegistry, partnership: str = "alpha") -> Context:
     return Context(rulebooks, world.principals[(partnership, "partnership_admin")], NOW)
 

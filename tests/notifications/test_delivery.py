@@ -12,6 +12,7 @@ from tests.notifications.conftest import (
     assert_no_personal_data,
     deliveries,
     messages,
+    smtp_config,
     subscribe,
 )
 from tests.notifications.receivers import SmtpSink, WebhookReceiver
@@ -19,7 +20,7 @@ from tests.support.factories import NOW, make_case
 from tests.support.world import World
 from workflow.database import Database
 from workflow.notifications import webhook as signing
-from workflow.notifications.config import NotifyConfig, SmtpConfig
+from workflow.notifications.config import NotifyConfig
 from workflow.notifications.fanout import fan_out
 from workflow.notifications.worker import claim, default_channels, run_once, still_ours
 from workflow.rulebook import RulebookRegistry
@@ -120,7 +121,7 @@ def test_email_reaches_an_smtp_server(
     notify_config: NotifyConfig,
 ) -> None:
     sink, port = smtp
-    config = NotifyConfig(smtp=SmtpConfig(host="127.0.0.1", port=port, sender="cr@example.org"))
+    config = smtp_config(port)
     subscribe(database, admin_ctx(world, rulebooks), "alpha", "email", "sub-group@example.org")
     case_id = make_case(database, rulebooks, world.principals[("alpha", "notifier")])
     report = run_once(database, default_channels(config), config, LATER)

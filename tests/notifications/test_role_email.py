@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import main
 from config.settings import Settings, get_settings
-from tests.notifications.conftest import admin_ctx, deliveries
+from tests.notifications.conftest import admin_ctx, deliveries, smtp_config
 from tests.notifications.receivers import SmtpSink
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
@@ -20,7 +20,6 @@ from workflow.access import accounts
 from workflow.database import Database
 from workflow.errors import InvalidFacts
 from workflow.notifications import subscriptions
-from workflow.notifications.config import NotifyConfig, SmtpConfig
 from workflow.notifications.email import NO_RECIPIENTS
 from workflow.notifications.worker import default_channels, run_once
 from workflow.rulebook import RulebookRegistry
@@ -35,10 +34,6 @@ def _role_subscription(
 ) -> subscriptions.Created:
     new = subscriptions.NewSubscription("alpha", "email", None, (), role)
     return database.write(lambda s: subscriptions.create(s, admin_ctx(world, rulebooks), new))
-
-
-def _config(port: int) -> NotifyConfig:
-    return NotifyConfig(smtp=SmtpConfig(host="127.0.0.1", port=port, sender="cr@example.org"))
 
 
 def test_a_role_subscription_writes_to_the_roles_members(
@@ -64,7 +59,7 @@ def test_a_role_subscription_writes_to_the_roles_members(
     assert made.subscription.target == subscriptions.ROLE_MEMBERS
     notifier = world.principals[("alpha", "notifier")]
     make_case(database, rulebooks, notifier)
-    config = _config(port)
+    config = smtp_config(port)
     assert (
         run_once(database, default_channels(config), config, NOW + timedelta(minutes=1)).delivered
         == 1
@@ -94,7 +89,7 @@ def test_a_role_nobody_can_be_written_to_is_a_failed_delivery(
     sink, port = smtp
     _role_subscription(database, world, rulebooks, "viewer")  # no viewer has an address
     make_case(database, rulebooks, world.principals[("alpha", "notifier")])
-    config = _config(port)
+    config = smtp_config(port)
     report = run_once(database, default_channels(config), config, NOW + timedelta(minutes=1))
     assert (report.delivered, report.retrying, report.errors) == (0, 1, {NO_RECIPIENTS: 1})
     assert sink.messages == []

@@ -26,7 +26,8 @@ def record_change(
 ) -> None:
     """One timeline event (the case's current version), one audit record and, when the
     case changed state, its `case.stage_changed` outbox message (same transaction)."""
-    session.add(timeline_event(case, event_type, from_state, case.state, payload, ctx))
+    # the ORM way: the unit of work orders it after the case's own (possibly first) INSERT
+    session.add(CaseEvent(**_event_row(case, event_type, from_state, case.state, payload, ctx)))
     audit_case(session, ctx, case, event_type, {"version": case.version, "state": case.state})
     notify_state_change(session, ctx, case, from_state)
 
@@ -73,24 +74,24 @@ def audit_ok(session: Session, ctx: Context, chain: str, case: Case, action: str
     )
 
 
-def timeline_event(
+def _event_row(
     case: Case,
     event_type: str,
     from_state: str,
     to_state: str,
     payload: dict[str, Any],
     ctx: Context,
-) -> CaseEvent:
-    return CaseEvent(
-        case_id=case.id,
-        sequence=case.version,
-        event_type=event_type,
-        from_state=None if from_state == "start" else from_state,
-        to_state=to_state,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        payload=payload,
-    )
+) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "sequence": case.version,
+        "event_type": event_type,
+        "from_state": None if from_state == "start" else from_state,
+        "to_state": to_state,
+        "occurred_at": ctx.now,
+        "actor": ctx.actor,
+        "payload": payload,
+    }
 
 
 _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
@@ -105,21 +106,11 @@ def add_timeline_event(
     payload: dict[str, Any],
     ctx: Context,
 ) -> None:
-    """`timeline_event`, inserted at once with one Core statement on the session's
+    """A timeline event inserted at once with one Core statement on the session's
     connection (the timeline is append-only: no ORM unit of work needed). The case
     must already be flushed (the event's foreign key)."""
     session.connection().execute(
-        _INSERT_EVENT,
-        {
-            "case_id": case.id,
-            "sequence": case.version,
-            "event_type": event_type,
-            "from_state": None if from_state == "start" else from_state,
-            "to_state": to_state,
-            "occurred_at": ctx.now,
-            "actor": ctx.actor,
-            "payload": payload,
-        },
+        _INSERT_EVENT, _event_row(case, event_type, from_state, to_state, payload, ctx)
     )
 
 
