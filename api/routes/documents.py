@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Header, Path, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import Ctx, Services, ServicesDep
@@ -24,6 +24,7 @@ from api.errors import responses
 from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
 from workflow.documents.sniff import KINDS
 from workflow.documents.storage import CHUNK, Storage
+from workflow.inputs import Input
 from workflow.models import Document, DocumentVersion
 from workflow.services.base import Context
 from workflow.services.idempotency import Outcome
@@ -82,9 +83,7 @@ class DocumentList(BaseModel):
     items: list[DocumentOut]
 
 
-class NewDocumentForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewDocumentForm(Input):
     file: UploadFile = Field(
         description="PDF, DOCX, ODT, UTF-8 text, PNG or JPEG; the type is detected from the "
         "content and the filename's extension must agree with it."
@@ -97,9 +96,7 @@ class NewDocumentForm(BaseModel):
     )
 
 
-class NewVersionForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewVersionForm(Input):
     file: UploadFile
 
 
