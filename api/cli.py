@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from api import cli_accounts, cli_data, cli_notify, cli_ops
 from config.settings import get_settings
 from workflow import migrate
+from workflow.access import disclosure
 from workflow.access.permissions import markdown_table
 from workflow.calendars import CalendarBook
 from workflow.errors import DomainError, RulebookInvalid
@@ -83,7 +84,7 @@ def _cmd_refresh_deadlines(_args: argparse.Namespace) -> int:
 
 
 def _cmd_permissions(_args: argparse.Namespace) -> int:
-    print(PERMISSIONS_HEADER + markdown_table(), end="")
+    print(PERMISSIONS_HEADER + markdown_table() + "\n" + disclosure.markdown(), end="")
     return 0
 
 
@@ -94,9 +95,8 @@ place that decides. Scope: `partnership` = the cases of the partnership where th
 role is held; `assigned` = only cases the person is assigned to (independent
 reviewers, named when the reviewer is commissioned); `all` = every partnership.
 A case outside every scope of the caller answers 404, exactly like a case that
-does not exist; a visible case with a missing permission answers 403. Without
-`case.read_personal` the stage records, timeline payloads and close reason are
-withheld (null).
+does not exist; a visible case with a missing permission answers 403. Which fields
+are personal data, and who sees them: the last section.
 
 """
 

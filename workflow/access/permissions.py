@@ -154,8 +154,7 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
     Role.NATIONAL: ("all", frozenset([*READ_SUMMARY, Perm.DASHBOARD_READ])),
 }
 
-# Fields of a case that only CASE_READ_PERSONAL may see (special category data).
-PERSONAL_FIELDS = ("records", "close_reason", "timeline.payload")
+# Which fields are personal data, and who is shown them: workflow/access/disclosure.py.
 
 
 def permissions_of(role: str) -> frozenset[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflow import repository
+from workflow.access.disclosure import shows_personal
 from workflow.access.permissions import Perm, command
 from workflow.access.principal import Principal
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
@@ -65,8 +66,10 @@ def require_command(principal: Principal, trigger: str, case: Case) -> None:
     require(principal, command(trigger), case)
 
 
-def sees_personal_data(principal: Principal, case: Case) -> bool:
-    return principal.may(Perm.CASE_READ_PERSONAL, case.partnership_id, case.id)
+def sees_personal_data(principal: Principal, case: Case, action_owner: str | None = None) -> bool:
+    """The rule of workflow/access/disclosure.py for a loaded case (and one of its
+    actions, by its `owner_username`)."""
+    return shows_personal(principal, case.partnership_id, case.id, action_owner=action_owner)
 
 
 def case_filter(principal: Principal, perm: str = Perm.CASE_LIST) -> ColumnElement[bool]:
