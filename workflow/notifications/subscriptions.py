@@ -3,8 +3,9 @@
 Reading needs `notifications.read`, changing `notifications.manage`, both held with
 partnership scope in the subscription's partnership; a subscription of a
 partnership where the caller holds neither is answered as not found. A webhook's
-HMAC secret is generated here and returned once, at creation. Every change is in
-the partnership's audit trail. Services flush, never commit.
+target is parsed in full (workflow/notifications/targets.py), and its HMAC secret is
+generated here and returned once, at creation. Every change is in the
+partnership's audit trail. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.inputs import is_one_email_address
 from workflow.models import Partnership, Subscription
 from workflow.notifications.outbox import TOPICS
+from workflow.notifications.targets import InvalidTarget, check_text, check_webhook_target
 from workflow.services.base import Context
 
 CHANNELS = ("webhook", "email")
@@ -76,9 +78,14 @@ def _check(new: NewSubscription) -> None:
                 "(which writes to every member holding that role)",
                 "target",
             )
-    elif new.channel == "webhook" and not new.target.startswith(("https://", "http://")):
-        raise InvalidFacts("a webhook target must be an http(s) URL", "target")
-    elif new.channel == "email" and not is_one_email_address(new.target):
+        return
+    try:
+        check_text(new.target)
+        if new.channel == "webhook":
+            check_webhook_target(new.target)
+    except InvalidTarget as exc:
+        raise InvalidFacts(exc.reason, "target") from None
+    if new.channel == "email" and not is_one_email_address(new.target):
         raise InvalidFacts("an e-mail target must be one address", "target")
 
 
