@@ -8,9 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from api import cli_accounts, cli_data, cli_notify, cli_ops
-from config.settings import get_settings
+from config.settings import Settings, check_proxy_addresses, get_settings
 from workflow import migrate
 from workflow.access import disclosure
 from workflow.access.permissions import markdown_table
@@ -38,18 +39,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("CASEREVIEW_STRUCTURED_LOGS", "true")  # inherited by every worker
     get_settings.cache_clear()  # read the settings again, with that set
-    load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    settings = get_settings()
+    load_rulebooks(settings)  # refuse to start on an invalid rulebook, with the reasons
+    uvicorn.run("api.main:create_app", **serve_options(args, settings))
     return 0
+
+
+def serve_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`. Forwarded headers (X-Forwarded-For/-Proto) are
+    believed only from the configured proxy addresses (`--forwarded-allow-ips`, else
+    CASEREVIEW_FORWARDED_ALLOW_IPS), from no one when neither is set (uvicorn's own
+    default would trust 127.0.0.1). ValueError names a bad address or a missing file."""
+    given = args.forwarded_allow_ips
+    trusted = settings.forwarded_allow_ips if given is None else check_proxy_addresses(given)
+    if args.ssl_keyfile and not args.ssl_certfile:
+        raise ValueError("--ssl-keyfile needs --ssl-certfile")
+    for flag, path in (("--ssl-certfile", args.ssl_certfile), ("--ssl-keyfile", args.ssl_keyfile)):
+        if path and not os.path.isfile(path):
+            raise ValueError(f"{flag}: no such file {path}")
+    return {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": trusted is not None,
+        "forwarded_allow_ips": trusted or "",
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+    }
 
 
 def _cmd_check_rulebooks(_args: argparse.Namespace) -> int:
@@ -118,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses/networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed (default: CASEREVIEW_FORWARDED_ALLOW_IPS, "
+        "else none)",
+    )
+    p.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("check-rulebooks", help="load and validate every rulebook")
     p.set_defaults(func=_cmd_check_rulebooks)

@@ -29,6 +29,7 @@ from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
 from workflow.access.rate_limit import RateLimits
+from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache, generation
 from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
@@ -61,6 +62,8 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)  # the web's timeouts
+    cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -211,7 +214,8 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def client_host(request: Request) -> str:
-    """The TCP peer's address (`casereview serve` trusts no X-Forwarded-For)."""
+    """The client's address: the TCP peer's, or the X-Forwarded-For of a trusted proxy
+    (`casereview serve --forwarded-allow-ips`; nobody's by default)."""
     return request.client.host if request.client else "-"
 
 

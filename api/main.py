@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -35,6 +36,7 @@ from api.routes import (
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
 from workflow.access.rate_limit import RateLimits
+from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
 from workflow.calendars import CalendarBook
 from workflow.database import Database
@@ -84,6 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 window_seconds=settings.rate_limit_window_seconds,
             ),
             pg_reader=pg_loop_reader(settings, database),
+            sessions=SessionPolicy(
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                absolute=timedelta(hours=settings.session_absolute_hours),
+            ),
+            cookie_secure=settings.cookie_secure == "always",
         )
         _warn_about_calendar(database, calendars)
         try:

@@ -6,10 +6,12 @@ Every value can be set by an environment variable prefixed CASEREVIEW_
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +119,32 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(
         default=60, ge=1, le=3600, description="The window both rate limits count in."
     )
+    # --- the web dashboard's sessions and the server behind a proxy (docs/operations.md) ---
+    session_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="A browser session ends after this long without a page being opened "
+        "(the case page's background checks do not count).",
+    )
+    session_absolute_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A browser session ends this long after sign-in, however active.",
+    )
+    cookie_secure: Literal["always", "auto"] = Field(
+        default="auto",
+        description="`auto`: the session cookie is Secure when the request arrived over "
+        "HTTPS (directly, or as a trusted proxy's X-Forwarded-Proto says); `always`: "
+        "Secure whatever the scheme (set it whenever users reach the site over HTTPS).",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto `casereview serve` believes; unset: "
+        "forwarded headers are ignored from everyone. `--forwarded-allow-ips` overrides.",
+    )
     docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS off."
@@ -169,6 +197,11 @@ class Settings(BaseSettings):
         default=False, description="JSON logs on stderr (`casereview serve` turns them on)."
     )
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str | None) -> str | None:
+        return check_proxy_addresses(value)
+
     @property
     def effective_documents_dir(self) -> Path:
         return self.documents_dir or self.data_dir / "documents"
@@ -178,6 +211,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'casereview.db').as_posix()}"
+
+
+def check_proxy_addresses(value: str | None) -> str | None:
+    """Trusted proxy addresses as uvicorn takes them ("10.0.0.5,10.1.0.0/16"), or None
+    for none. `*` (trust every peer) is refused: anyone could then claim any address
+    and scheme. ValueError names the first entry that is not an address or network."""
+    if value is None or not value.strip():
+        return None
+    items = [item.strip() for item in value.split(",")]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"forwarded_allow_ips: {item!r} is not an IP address or network (CIDR)"
+            ) from None
+    return ",".join(items)
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflow.access import sessions
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
 from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
@@ -138,6 +139,7 @@ def revoke_token(session: Session, token_id: uuid.UUID, now: datetime) -> ApiTok
         raise DomainError(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = now
+        sessions.end_all(session, token.user_id, now, "token_revoked")
         session.flush()
     return token
 
@@ -210,6 +212,7 @@ def revoke_role(session: Session, user: User, partnership: Partnership, role: st
     if membership is None:
         return False
     session.delete(membership)
+    sessions.end_all(session, user.id, reason="role_revoked")
     session.flush()
     return True
 
@@ -217,4 +220,6 @@ def revoke_role(session: Session, user: User, partnership: Partnership, role: st
 def set_active(session: Session, user: User, active: bool) -> None:
     """Disable (or re-enable) a user: a disabled user's tokens and sign-on stop working."""
     user.is_active = active
+    if not active:
+        sessions.end_all(session, user.id, reason="disabled")
     session.flush()

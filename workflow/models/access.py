@@ -75,3 +75,22 @@ class FeedToken(Base):
     label: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser (workflow/access/sessions.py). The cookie holds a random id;
+    only its SHA-256 is stored, so a copy of the database signs no one in. A row is
+    valid while `ended_at` is null and neither the idle nor the absolute timeout has
+    passed; it is ended, never reopened."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # how the user signed in: api_token
+    csrf_secret: Mapped[str] = mapped_column(String(64))  # proves the forms of this session
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
