@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from api import cli_accounts, cli_data, cli_notify, cli_ops
 from config.settings import get_settings
 from workflow import migrate
-from workflow.access.permissions import markdown_table
+from workflow.access.permissions import markdown_refusals, markdown_table
 from workflow.calendars import CalendarBook
 from workflow.errors import DomainError, RulebookInvalid
 from workflow.runtime import load_rulebooks, open_database
@@ -83,7 +83,10 @@ def _cmd_refresh_deadlines(_args: argparse.Namespace) -> int:
 
 
 def _cmd_permissions(_args: argparse.Namespace) -> int:
-    print(PERMISSIONS_HEADER + markdown_table(), end="")
+    print(
+        PERMISSIONS_HEADER + markdown_table() + REFUSALS_HEADER + markdown_refusals(),
+        end="",
+    )
     return 0
 
 
@@ -97,6 +100,15 @@ A case outside every scope of the caller answers 404, exactly like a case that
 does not exist; a visible case with a missing permission answers 403. Without
 `case.read_personal` the stage records, timeline payloads and close reason are
 withheld (null).
+
+"""
+
+REFUSALS_HEADER = """
+## What a 403 says
+
+A refusal names what the caller's roles do not allow in words, from the same file
+(`WORDS`): "your roles do not allow adjusting deadlines on this case", "your roles in
+'alpha' do not allow managing notifications".
 
 """
 
