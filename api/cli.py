@@ -14,7 +14,7 @@ from api import cli_accounts, cli_data, cli_notify, cli_ops
 from config.settings import Settings, check_proxy_addresses, get_settings
 from workflow import migrate
 from workflow.access import disclosure
-from workflow.access.permissions import markdown_table
+from workflow.access.permissions import markdown_refusals, markdown_table
 from workflow.calendars import CalendarBook
 from workflow.errors import DomainError, RulebookInvalid
 from workflow.runtime import load_rulebooks, open_database
@@ -103,7 +103,16 @@ def _cmd_refresh_deadlines(_args: argparse.Namespace) -> int:
 
 
 def _cmd_permissions(_args: argparse.Namespace) -> int:
-    print(PERMISSIONS_HEADER + markdown_table() + "\n" + disclosure.markdown(), end="")
+    print(
+        PERMISSIONS_HEADER
+        + markdown_table()
+        + "\n"
+        + disclosure.markdown()
+        + REFUSALS_HEADER
+        + markdown_refusals()
+        + ACCOUNTS_SECTION,
+        end="",
+    )
     return 0
 
 
@@ -116,6 +125,52 @@ reviewers, named when the reviewer is commissioned); `all` = every partnership.
 A case outside every scope of the caller answers 404, exactly like a case that
 does not exist; a visible case with a missing permission answers 403. Which fields
 are personal data, and who sees them: the last section.
+
+"""
+
+ACCOUNTS_SECTION = """
+## Who changed who may do what
+
+Every change of an account is audited, in the same transaction, by
+workflow/access/accounts.py (so the CLI and any admin page alike): who (`cli:<OS login>`
+for the CLI, the username for the API), when, what, and from where (`cli <host name>`,
+or the client's address). A call that changes nothing is recorded as `unchanged`; a
+refused one (unknown user, duplicate) changes nothing and records nothing.
+
+Each record of an account names it by user id and username; besides:
+
+| action | chain | detail |
+|---|---|---|
+| `partnership.created` | system | partnership id and code, division (no user) |
+| `account.user_created` | system | system admin?, sign-on issuer, e-mail set? |
+| `account.role_granted`, `_revoked` | the partnership's | role, partnership, personal data? |
+| `account.token_created`, `_revoked` | system | token id, expiry |
+| `account.email_changed` | system | `set` or `cleared` |
+| `account.sign_on_mapped`, `_cleared` | system | issuer, whether a mapping was replaced |
+| `account.user_disabled`, `_enabled` | system | - |
+
+A username is a member of staff's identifier (it is already the `actor` of every record
+they write), so it is recorded; display names, e-mail addresses, sign-on subjects (an
+e-mail address at some issuers), token secrets, hashes and labels never are.
+
+## Single sign-on
+
+A token from the configured issuer reaches the user mapped to its `iss` + `sub`
+(`casereview users add USER --oidc-subject SUB`, `casereview users sign-on USER SUB`;
+the issuer defaults to `CASEREVIEW_OIDC_ISSUER`). Only where
+`CASEREVIEW_OIDC_MATCH_USERNAME` is on (default off) may a token whose subject is mapped
+to no one reach the user whose username equals its `CASEREVIEW_OIDC_USER_CLAIM` (default
+`preferred_username`), and never a user who is mapped to a subject: a username claim is
+often editable by its owner at the issuer. A mapping made before migration 0011 has no
+issuer and matches the configured issuer's tokens.
+"""
+
+REFUSALS_HEADER = """
+## What a 403 says
+
+A refusal names what the caller's roles do not allow in words, from the same file
+(`WORDS`): "your roles do not allow adjusting deadlines on this case", "your roles in
+'alpha' do not allow managing notifications".
 
 """
 

@@ -184,12 +184,12 @@ async def _authenticate(
     if services.oidc is not None and looks_like_jwt(raw):
         oidc = services.oidc
         try:
-            subject = oidc.subject(oidc.verify(raw, now=now))
+            identity = oidc.identity(oidc.verify(raw, now=now))
         except KeySetUnavailable:
             raise SignOnUnavailable("the sign-on keys cannot be fetched; try again") from None
         except InvalidToken as exc:
             raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
-        principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))
+        principal = await services.read(lambda s: accounts.authenticate_identity(s, identity))
     else:
         principal = await _token_principal(services, raw, now)
     return principal

@@ -183,6 +183,7 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
             jwks_file=settings.oidc_jwks_file,
             jwks_url=settings.oidc_jwks_url,
             user_claim=settings.oidc_user_claim,
+            match_username=settings.oidc_match_username,
         )
     )
 

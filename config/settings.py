@@ -153,7 +153,17 @@ class Settings(BaseSettings):
     oidc_audience: str | None = None
     oidc_jwks_file: Path | None = None
     oidc_jwks_url: str | None = None
-    oidc_user_claim: str = "preferred_username"
+    oidc_user_claim: str = Field(
+        default="preferred_username",
+        description="Single sign-on: the claim matched to a local username, and only when "
+        "CASEREVIEW_OIDC_MATCH_USERNAME is on.",
+    )
+    oidc_match_username: bool = Field(
+        default=False,
+        description="Single sign-on: let a token whose issuer + subject are mapped to no "
+        "user reach the user whose username equals its CASEREVIEW_OIDC_USER_CLAIM. Never "
+        "reaches a user mapped to a subject. Off: only mapped users sign on.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest accepted request body."
     )

@@ -1,6 +1,6 @@
 """server-side web sessions: the cookie holds an opaque id, never an API token
 
-Revision ID: 0011_sessions
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-28 09:00:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_sessions"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

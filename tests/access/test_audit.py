@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from tests.api.helpers import command, drive, open_case
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.audit import chain
 from workflow.database import Database
 from workflow.models import AuditRecord
 
 
 def records(database: Database, chain_name: str = "alpha") -> list[AuditRecord]:
+    """The chain's records after the test world's set-up (its grants are audited too)."""
     return database.read(
         lambda s: list(
             s.scalars(
-                select(AuditRecord).where(AuditRecord.chain == chain_name).order_by(AuditRecord.seq)
+                select(AuditRecord)
+                .where(AuditRecord.chain == chain_name, AuditRecord.actor != ADMIN.name)
+                .order_by(AuditRecord.seq)
             )
+        )
+    )
+
+
+def set_up_records(database: Database, chain_name: str = "alpha") -> int:
+    """How many records the test world's set-up wrote in the chain (they come first)."""
+    return database.read(
+        lambda s: (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.chain == chain_name, AuditRecord.actor == ADMIN.name)
+            )
+            or 0
         )
     )
 
@@ -55,10 +73,12 @@ def test_probing_another_partnership_is_audited_in_its_chain(
     assert (probe.actor, probe.outcome) == ("beta-notifier", "refused:CaseNotFound")
 
 
-def _prepare_trail(client: TestClient) -> None:
+def _prepare_trail(client: TestClient, database: Database) -> int:
+    """Four records in chain alpha after the set-up's: log, notification, rapid review,
+    decision (+ no reads). Returns the seq the first of them follows."""
     case = open_case(client)
     drive(client, case, "record_notification", "complete_rapid_review", "record_decision")
-    # 5 records in chain alpha: log, notification, rapid review, decision (+ no reads)
+    return set_up_records(database)
 
 
 def _without_triggers(conn: Connection, dialect: str) -> None:
@@ -71,46 +91,53 @@ def _without_triggers(conn: Connection, dialect: str) -> None:
 
 
 TAMPERING: dict[str, tuple[str, int, str]] = {
-    # name: (SQL, first broken seq, problem contains)
+    # name: (SQL, first broken seq, problem contains); seqs count from the set-up's last
     "edit": (
-        "UPDATE audit_record SET actor = 'someone-else' WHERE chain = 'alpha' AND seq = 2",
+        "UPDATE audit_record SET actor = 'someone-else' WHERE chain = 'alpha' AND seq = {2}",
         2,
         "edited",
     ),
-    "delete": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = 2", 3, "missing"),
-    "delete tail": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = 4", 4, "end"),
+    "delete": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = {2}", 3, "missing"),
+    "delete tail": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = {4}", 4, "end"),
     "reorder": (
-        "UPDATE audit_record SET seq = CASE seq WHEN 2 THEN 3 ELSE 2 END "
-        "WHERE chain = 'alpha' AND seq IN (2, 3)",
+        "UPDATE audit_record SET seq = CASE seq WHEN {2} THEN {3} ELSE {2} END "
+        "WHERE chain = 'alpha' AND seq IN ({2}, {3})",
         2,
         "prev_hash",
     ),
     "insert": (
         "INSERT INTO audit_record (chain, seq, occurred_at, actor, action, client, "
-        "outcome, detail, prev_hash, hash) SELECT chain, 5, occurred_at, 'intruder', "
+        "outcome, detail, prev_hash, hash) SELECT chain, {5}, occurred_at, 'intruder', "
         "'read_case', client, 'ok', detail, hash, hash FROM audit_record "
-        "WHERE chain = 'alpha' AND seq = 4",
+        "WHERE chain = 'alpha' AND seq = {4}",
         5,
         "edited",
     ),
 }
 
 
+def _at(sql: str, base: int) -> str:
+    """`sql` with each "{n}" replaced by the seq base + n."""
+    return re.sub(r"\{(\d+)\}", lambda m: str(base + int(m.group(1))), sql)
+
+
 @pytest.mark.parametrize("kind", list(TAMPERING))
 def test_tampering_is_detected(client: TestClient, database: Database, kind: str) -> None:
-    _prepare_trail(client)
+    base = _prepare_trail(client, database)
     assert database.read(lambda s: chain.verify_chain(s, "alpha")).ok
     sql, broken_seq, problem = TAMPERING[kind]
+    sql, broken_seq = _at(sql, base), base + broken_seq
     with database.engine.begin() as conn:
         _without_triggers(conn, database.engine.dialect.name)
         if kind == "reorder" and database.engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_record DROP CONSTRAINT uq_audit_record_chain_seq"))
         if kind == "reorder" and database.engine.dialect.name == "sqlite":
             sql = sql.replace("UPDATE audit_record", "UPDATE OR REPLACE audit_record")
-            sql = (
-                "UPDATE audit_record SET seq = seq + 100 WHERE chain = 'alpha' AND seq = 2; "
-                "UPDATE audit_record SET seq = 2 WHERE chain = 'alpha' AND seq = 3; "
-                "UPDATE audit_record SET seq = 3 WHERE chain = 'alpha' AND seq = 102"
+            sql = _at(
+                "UPDATE audit_record SET seq = seq + 100 WHERE chain = 'alpha' AND seq = {2}; "
+                "UPDATE audit_record SET seq = {2} WHERE chain = 'alpha' AND seq = {3}; "
+                "UPDATE audit_record SET seq = {3} WHERE chain = 'alpha' AND seq = {102}",
+                base,
             )
         for statement in sql.split("; "):
             conn.execute(text(statement))
@@ -123,7 +150,7 @@ def test_tampering_is_detected(client: TestClient, database: Database, kind: str
 def test_audit_rows_cannot_be_changed_through_the_application(
     client: TestClient, database: Database
 ) -> None:
-    _prepare_trail(client)
+    _prepare_trail(client, database)
     with pytest.raises(Exception, match="append-only"), database.engine.begin() as conn:
         conn.execute(text("UPDATE audit_record SET actor = 'x'"))
 
@@ -138,16 +165,16 @@ def test_audit_rows_cannot_be_changed_through_the_application(
 def test_verification_endpoint(
     client: TestClient, raw: TestClient, world: World, database: Database
 ) -> None:
-    _prepare_trail(client)
+    base = _prepare_trail(client, database)
     admin = world.auth("alpha", "partnership_admin")
     body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is True
-    assert [(c["chain"], c["records"]) for c in body["chains"]] == [("alpha", 4)]
+    assert [(c["chain"], c["records"]) for c in body["chains"]] == [("alpha", base + 4)]
     denied = raw.get("/api/v1/audit/verification", headers=world.auth("alpha", "viewer"))
     assert denied.status_code == 403
     with database.engine.begin() as conn:
         _without_triggers(conn, database.engine.dialect.name)
-        conn.execute(text(TAMPERING["edit"][0]))
+        conn.execute(text(_at(TAMPERING["edit"][0], base)))
     body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is False
-    assert body["chains"][0]["first_broken_seq"] == 2
+    assert body["chains"][0]["first_broken_seq"] == base + 2

@@ -27,7 +27,7 @@ from config.settings import Settings
 from tests.e2e.test_walkthrough import CLI, ROOT, _free_port
 from tests.support.factories import BODIES, LCSPR_PATH, incident, make_case
 from tests.support.web import csrf_of, sign_in, sign_out
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.permissions import Role
 from workflow.database import Database
@@ -164,11 +164,11 @@ def _review_group_member(url: str) -> str:
     now = datetime.now(UTC)
 
     def run(s: Session) -> str:
-        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now)
-        user = accounts.create_user(s, "sam.patel", "Sam Patel", now)
+        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now, by=ADMIN)
+        user = accounts.create_user(s, "sam.patel", "Sam Patel", now, by=ADMIN)
         for role in (Role.NOTIFIER, Role.REVIEW_GROUP):
-            accounts.grant_role(s, user, partnership, role)
-        return accounts.create_token(s, user, "browser test", now).secret
+            accounts.grant_role(s, user, partnership, role, now=now, by=ADMIN)
+        return accounts.create_token(s, user, "browser test", now, by=ADMIN).secret
 
     database = open_database(Settings(database_url=url))
     try:

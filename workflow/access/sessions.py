@@ -21,7 +21,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -160,16 +160,13 @@ def end(session: Session, secret: str, now: datetime, reason: str = "signed_out"
     return bool(ended.rowcount)  # type: ignore[attr-defined]
 
 
-def end_all(
-    session: Session, user_id: uuid.UUID, now: datetime | None = None, reason: str = "revoked"
-) -> int:
+def end_all(session: Session, user_id: uuid.UUID, now: datetime, reason: str) -> int:
     """End every open session of a user (disabled, a role or a token revoked): the
     browser must sign in again, and gets only what the user may now do. The count."""
-    at = datetime.now(UTC) if now is None else now
     ended = session.execute(
         update(WebSession)
         .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-        .values(ended_at=at, end_reason=reason)
+        .values(ended_at=now, end_reason=reason)
         .execution_options(synchronize_session=False)
     )
     return int(ended.rowcount)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base, UTCDateTime
@@ -25,14 +25,20 @@ class Partnership(Base):
 
 
 class User(Base):
+    """A person who may sign in. Single sign-on reaches them by (oidc_issuer, oidc_subject);
+    an oidc_issuer of None is a mapping made before issuers were stored (0011), which the
+    configured issuer's tokens match."""
+
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_system_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # where e-mail subscriptions addressed to a role reach this user (none: not reached)
     email: Mapped[str | None] = mapped_column(String(320))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.access.permissions import Perm, Role
+from workflow.access.permissions import Perm, Role, refusal
 from workflow.audit import chain as audit
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.inputs import is_one_email_address
@@ -96,9 +96,7 @@ def create(session: Session, ctx: Context, new: NewSubscription) -> Created:
             f"you are not a member of partnership {new.partnership!r}", "partnership"
         )
     if grant.partnership_id not in partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE):
-        raise Forbidden(
-            f"your roles in {new.partnership!r} do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}"
-        )
+        raise Forbidden(refusal(Perm.NOTIFICATIONS_MANAGE, new.partnership))
     _check(new)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32) if new.channel == "webhook" else None
     sub = Subscription(
@@ -148,7 +146,7 @@ def deactivate(session: Session, ctx: Context, sub_id: uuid.UUID) -> tuple[Subsc
     """Stop a subscription: no new deliveries; queued ones end as dead. Again: no change."""
     sub, code = get(session, ctx, sub_id)
     if sub.partnership_id not in partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE):
-        raise Forbidden(f"your roles in {code!r} do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}")
+        raise Forbidden(refusal(Perm.NOTIFICATIONS_MANAGE, code))
     if sub.active:
         sub.active = False
         sub.deactivated_at = ctx.now

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflow import repository
 from workflow.access.disclosure import shows_personal
-from workflow.access.permissions import Perm, command
+from workflow.access.permissions import Perm, command, refusal
 from workflow.access.principal import Principal
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.models import Case, Partnership
@@ -59,7 +59,7 @@ def case_for_command(
 
 def require(principal: Principal, perm: str, case: Case) -> None:
     if not principal.may(perm, case.partnership_id, case.id):
-        raise Forbidden(f"your roles do not allow {perm!r} on this case")
+        raise Forbidden(f"{refusal(perm)} on this case")
 
 
 def require_command(principal: Principal, trigger: str, case: Case) -> None:
@@ -99,12 +99,12 @@ def partnership_for_new_case(
         if grant is None:
             raise InvalidFacts(f"you are not a member of partnership {code!r}", "partnership")
         if grant.partnership_id not in allowed:
-            raise Forbidden(f"your roles in {code!r} do not allow {perm!r}")
+            raise Forbidden(refusal(perm, code))
         partnership = session.get(Partnership, grant.partnership_id)
     elif len(allowed) == 1:
         partnership = session.get(Partnership, next(iter(allowed)))
     elif not allowed:
-        raise Forbidden(f"your roles do not allow {perm!r}")
+        raise Forbidden(refusal(perm))
     else:
         codes = sorted(g.partnership_code for g in principal.grants if g.partnership_id in allowed)
         raise InvalidFacts(f"name the partnership: one of {', '.join(codes)}", "partnership")

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.access.permissions import Perm
+from workflow.access.permissions import Perm, refusal
 from workflow.audit import chain as audit
 from workflow.errors import Forbidden
 from workflow.facts import DATE_FACTS
@@ -75,7 +75,7 @@ def start(session: Session, ctx: Context, kind: str) -> None:
     (before anything is sent)."""
     mine = ctx.principal.partnerships_with(Perm.DATA_EXPORT)
     if not mine:
-        raise Forbidden(f"your roles do not allow {Perm.DATA_EXPORT.value!r}")
+        raise Forbidden(refusal(Perm.DATA_EXPORT))
     personal = ctx.principal.partnerships_with(Perm.CASE_READ_PERSONAL)
     codes = session.execute(
         select(Partnership.id, Partnership.code).where(Partnership.id.in_(mine))
