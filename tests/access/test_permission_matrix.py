@@ -19,6 +19,7 @@ from api.routes.commands import COMMAND_ROUTES
 from tests.access import personal_case
 from tests.access.personal_case import GROUPS
 from tests.support.factories import BODIES, make_case
+from tests.support.web import sign_in
 from tests.support.world import PARTNERSHIPS, ROLES, World
 from workflow.database import Database
 from workflow.models import AuditRecord
@@ -244,7 +245,7 @@ def test_personal_fields_each_role_receives(
         feed = raw.post("/api/v1/feeds", json={"partnership": "beta", "label": "x"}, headers=auth)
         # the national role is no member of beta (422); the others without feed.create: 403
         assert feed.status_code == (201 if role in FEEDERS else 422 if role == "national" else 403)
-        signed = raw.post("/session", data={"token": _token(world, role)}, follow_redirects=False)
+        signed = sign_in(raw, _token(world, role))
         assert signed.status_code == 303, signed.text
         for read in FIELD_READS:
             if read.path == "{feed}" and role not in FEEDERS:
@@ -299,7 +300,7 @@ def test_withheld_fields_are_null(raw: TestClient, world: World) -> None:
         groups = learning["recurring_recommendations"]
         assert groups, role
         assert [g["text"] is not None for g in groups] == [personal] * len(groups), role
-        raw.post("/session", data={"token": _token(world, role)})
+        assert sign_in(raw, _token(world, role)).status_code == 303
         page = raw.get(f"/cases/{scenario.main}").text
         assert ("Withheld: your role does not include personal data" in page) != personal, role
         raw.cookies.clear()

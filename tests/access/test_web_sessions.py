@@ -20,7 +20,7 @@ from api.web.session import COOKIE
 from tests.support.db_plugin import Clock
 from tests.support.factories import NOW
 from tests.support.web import csrf_of, sign_in, sign_out
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts, sessions
 from workflow.database import Database
 from workflow.errors import NotAuthenticated
@@ -123,17 +123,19 @@ def test_sign_out_ends_the_session_on_the_server(
 
 
 def _disable(s: Session) -> None:
-    accounts.set_active(s, accounts.get_user(s, "la.officer"), False)
+    accounts.set_active(s, accounts.get_user(s, "la.officer"), False, now=NOW, by=ADMIN)
 
 
 def _revoke_role(s: Session) -> None:
     user = accounts.get_user(s, "la.officer")
-    accounts.revoke_role(s, user, accounts.get_partnership(s, "alpha"), "notifier")
+    accounts.revoke_role(
+        s, user, accounts.get_partnership(s, "alpha"), "notifier", now=NOW, by=ADMIN
+    )
 
 
 def _revoke_token(s: Session) -> None:
     ((token, _),) = accounts.list_tokens(s, "la.officer")
-    accounts.revoke_token(s, token.id, NOW)
+    accounts.revoke_token(s, token.id, NOW, by=ADMIN)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +154,9 @@ def test_disabling_a_user_or_revoking_a_role_or_token_ends_their_sessions(
     bystander = _signed_in(TestClient(raw.app), world.token("alpha", "viewer"))
     database.write(revoke)
     database.write(
-        lambda s: accounts.set_active(s, accounts.get_user(s, "la.officer"), True)
+        lambda s: accounts.set_active(
+            s, accounts.get_user(s, "la.officer"), True, now=NOW, by=ADMIN
+        )
     )  # enabled again: the ended sessions stay ended
     for cookie in cookies:
         assert _signed_out_of(raw, cookie)

@@ -32,7 +32,7 @@ from config.settings import Settings
 from tests.chaos.server import free_port
 from tests.e2e.test_walkthrough import CLI, ROOT
 from tests.support.web import csrf_of
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.runtime import open_database
 
@@ -71,10 +71,10 @@ def _database(tmp_path: Path, sqlite_template: Path) -> tuple[str, str]:
     url, now = f"sqlite:///{tmp_path / 'c.db'}", datetime.now(UTC)
 
     def run(s: Session) -> str:
-        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now)
-        user = accounts.create_user(s, "sam.patel", "Sam Patel", now)
-        accounts.grant_role(s, user, partnership, "viewer")
-        return accounts.create_token(s, user, "proxy test", now).secret
+        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now, by=ADMIN)
+        user = accounts.create_user(s, "sam.patel", "Sam Patel", now, by=ADMIN)
+        accounts.grant_role(s, user, partnership, "viewer", now=now, by=ADMIN)
+        return accounts.create_token(s, user, "proxy test", now, by=ADMIN).secret
 
     database = open_database(Settings(database_url=url))
     try:
