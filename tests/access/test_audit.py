@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 from tests.api.helpers import command, drive, open_case
+from tests.support.factories import NOW
 from tests.support.world import World
+from workflow import migrate
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord
+from workflow.database import Database, make_engine
+from workflow.models import AuditRecord, Partnership
 
 
 def records(database: Database, chain_name: str = "alpha") -> list[AuditRecord]:
@@ -34,13 +37,14 @@ def test_commands_refusals_and_personal_reads_are_audited(
     raw.get(f"/api/v1/cases/{case['id']}", headers=world.auth("alpha", "viewer"))
     trail = [(r.actor, r.action, r.outcome) for r in records(database)]
     assert trail == [
+        ("system", "create_partnership", "ok"),  # the chain starts with the partnership
         ("la.officer", "log_incident", "ok"),
         ("la.officer", "record_notification", "ok"),
         ("la.officer", "publish_report", "refused:CommandNotAllowed"),
         ("la.officer", "read_case", "ok"),
     ]  # the viewer read no personal data: nothing to audit
-    assert all(r.case_id is not None and str(r.case_id) == case["id"] for r in records(database))
-    assert all(r.client.startswith("testclient") for r in records(database))
+    assert all(str(r.case_id) == case["id"] for r in records(database)[1:])
+    assert all(r.client.startswith("testclient") for r in records(database)[1:])
     assert "Child A" not in str([r.detail for r in records(database)])
     assert all(r.ok for r in database.read(chain.verify_all))
 
@@ -58,7 +62,7 @@ def test_probing_another_partnership_is_audited_in_its_chain(
 def _prepare_trail(client: TestClient) -> None:
     case = open_case(client)
     drive(client, case, "record_notification", "complete_rapid_review", "record_decision")
-    # 5 records in chain alpha: log, notification, rapid review, decision (+ no reads)
+    # 5 records in chain alpha: its creation, log, notification, rapid review, decision
 
 
 def _without_triggers(conn: Connection, dialect: str) -> None:
@@ -78,7 +82,7 @@ TAMPERING: dict[str, tuple[str, int, str]] = {
         "edited",
     ),
     "delete": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = 2", 3, "missing"),
-    "delete tail": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = 4", 4, "end"),
+    "delete tail": ("DELETE FROM audit_record WHERE chain = 'alpha' AND seq = 5", 5, "end"),
     "reorder": (
         "UPDATE audit_record SET seq = CASE seq WHEN 2 THEN 3 ELSE 2 END "
         "WHERE chain = 'alpha' AND seq IN (2, 3)",
@@ -87,10 +91,10 @@ TAMPERING: dict[str, tuple[str, int, str]] = {
     ),
     "insert": (
         "INSERT INTO audit_record (chain, seq, occurred_at, actor, action, client, "
-        "outcome, detail, prev_hash, hash) SELECT chain, 5, occurred_at, 'intruder', "
+        "outcome, detail, prev_hash, hash) SELECT chain, 6, occurred_at, 'intruder', "
         "'read_case', client, 'ok', detail, hash, hash FROM audit_record "
-        "WHERE chain = 'alpha' AND seq = 4",
-        5,
+        "WHERE chain = 'alpha' AND seq = 5",
+        6,
         "edited",
     ),
 }
@@ -142,7 +146,7 @@ def test_verification_endpoint(
     admin = world.auth("alpha", "partnership_admin")
     body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is True
-    assert [(c["chain"], c["records"]) for c in body["chains"]] == [("alpha", 4)]
+    assert [(c["chain"], c["records"]) for c in body["chains"]] == [("alpha", 5)]
     denied = raw.get("/api/v1/audit/verification", headers=world.auth("alpha", "viewer"))
     assert denied.status_code == 403
     with database.engine.begin() as conn:
@@ -151,3 +155,57 @@ def test_verification_endpoint(
     body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is False
     assert body["chains"][0]["first_broken_seq"] == 2
+
+
+REMOVAL = {
+    # name: (SQL, chain, first broken seq, problem contains)
+    "chain": (
+        "DELETE FROM audit_record WHERE chain = 'beta'; "
+        "DELETE FROM audit_chain_head WHERE chain = 'beta'",
+        "beta",
+        1,
+        "no audit records: the chain was removed",
+    ),
+    "records, head kept": ("DELETE FROM audit_record WHERE chain = 'beta'", "beta", 1, "removed"),
+    "head": ("DELETE FROM audit_chain_head WHERE chain = 'alpha'", "alpha", 6, "no head row"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REMOVAL))
+def test_a_partnership_without_its_chain_or_a_chain_without_its_head_is_broken(
+    client: TestClient, database: Database, kind: str
+) -> None:
+    """Every partnership's chain starts when it is created, so none may be missing."""
+    _prepare_trail(client)
+    assert all(r.ok for r in database.read_snapshot(chain.verify_all))
+    assert [r.chain for r in database.read_snapshot(chain.verify_all)] == [
+        "alpha",
+        "beta",
+        "gamma",
+    ]
+    sql, name, seq, problem = REMOVAL[kind]
+    with database.engine.begin() as conn:
+        _without_triggers(conn, database.engine.dialect.name)
+        for statement in sql.split("; "):
+            conn.execute(text(statement))
+    report = next(r for r in database.read_snapshot(chain.verify_all) if r.chain == name)
+    assert not report.ok
+    assert report.first_broken_seq == seq
+    assert problem in (report.problem or "")
+
+
+def test_the_migration_starts_a_chain_for_each_partnership_without_one(db_url: str) -> None:
+    migrate.downgrade(db_url, "0010")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(cast(Table, Partnership.__table__)).values(
+                    id=uuid.uuid4(), code="old", name="Old", division="scotland", created_at=NOW
+                )
+            )
+        migrate.upgrade(db_url)
+        report = Database(engine).read_snapshot(lambda s: chain.verify_chain(s, "old"))
+        assert (report.ok, report.records) == (True, 1)
+    finally:
+        engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
+from workflow.audit import chain as audit
 from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
 from workflow.inputs import is_one_email_address
 from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
@@ -40,6 +41,7 @@ def create_partnership(
     )
     session.add(partnership)
     session.flush()
+    audit.start(session, partnership, now)  # its chain exists from now on (docs/audit.md)
     return partnership
 
 

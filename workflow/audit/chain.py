@@ -5,8 +5,13 @@ which every record stores the previous record's hash and its own hash over a
 canonical serialisation (sorted-key JSON of every field but `id` and `hash`).
 `audit_chain_head` holds each chain's last (seq, hash): appenders lock it, so a
 chain never forks, and the verifier compares it with the last record, so a
-deleted tail is caught too. Records never hold personal data: ids, actions,
-outcomes only.
+deleted tail is caught too. A partnership's chain starts when the partnership is
+created (`start`), so a partnership without records has lost its chain. Records
+never hold personal data: ids, actions, outcomes only.
+
+All of this is checked against the database alone, so whoever can write the
+database can also cut a tail together with its head, or rewrite and rehash: the
+signed checkpoints outside it (checkpoint.py, docs/audit.md) catch those.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from workflow.models import AuditChainHead, AuditRecord
+from workflow.models import AuditChainHead, AuditRecord, Partnership
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -168,14 +173,35 @@ def append(
     return digest
 
 
+def start(session: Session, partnership: Partnership, occurred_at: datetime) -> str:
+    """The first record of a new partnership's chain (`create_partnership`), so that
+    every partnership has a chain from its creation and a missing one is tampering."""
+    return append(
+        session,
+        chain=partnership.code,
+        occurred_at=occurred_at,
+        actor="system",
+        action="create_partnership",
+        case_id=None,
+        client="casereview",
+        outcome="ok",
+        detail={"partnership_id": str(partnership.id)},
+    )
+
+
 @dataclass(frozen=True)
 class ChainReport:
+    """One chain's verification. `records` is also its last seq when `ok` (seqs run
+    1, 2, 3, ...); `checkpoint_seq` the seq of the signed checkpoint it was compared
+    with, if any (checkpoint.py)."""
+
     chain: str
     records: int
     ok: bool
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     problem: str | None = None
+    checkpoint_seq: int | None = None
 
 
 def _records(session: Session, chain: str) -> Iterator[AuditRecord]:
@@ -210,21 +236,41 @@ def verify_chain(session: Session, chain: str) -> ChainReport:
             return ChainReport(chain, count, False, record.seq, record.id, problem)
         expected_prev, expected_seq = record.hash, expected_seq + 1
     last_seq = expected_seq - 1
-    if head is not None and (head.seq, head.hash) != (last_seq, expected_prev):
+    if count == 0:
+        # a partnership's chain starts with its creation: one without records (or a
+        # head without records) was removed; "system" is empty until its first record
+        partnership = session.scalar(select(Partnership.id).where(Partnership.code == chain))
+        if head is None and partnership is None:
+            return ChainReport(chain, 0, True)
+        return ChainReport(chain, 0, False, 1, None, "no audit records: the chain was removed")
+    if head is None:
         return ChainReport(
             chain,
             count,
             False,
             last_seq + 1,
             None,
-            f"chain ends at {last_seq} but its head says {head.seq} (records removed from the end)",
+            f"chain ends at {last_seq} but has no head row (removed)",
+        )
+    if (head.seq, head.hash) != (last_seq, expected_prev):
+        return ChainReport(
+            chain,
+            count,
+            False,
+            last_seq + 1,
+            None,
+            f"chain ends at {last_seq} but its head says {head.seq} "
+            "(records removed from the end, or the head moved)",
         )
     return ChainReport(chain, count, True)
 
 
 def chains(session: Session) -> list[str]:
+    """Every chain there is or must be: those with a head or records, and every
+    partnership's (a partnership without one is reported broken)."""
     names = set(session.scalars(select(AuditChainHead.chain)))
     names |= set(session.scalars(select(AuditRecord.chain).distinct()))
+    names |= set(session.scalars(select(Partnership.code)))
     return sorted(names)
 
 
