@@ -30,6 +30,7 @@ from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, 
 from workflow.access.principal import Principal
 from workflow.access.rate_limit import RateLimits
 from workflow.access.token_cache import TokenCache, generation
+from workflow.audit.verification import Anchor
 from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
@@ -61,6 +62,7 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
+    audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

@@ -41,7 +41,7 @@ from workflow.database import Database
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
-from workflow.runtime import load_rulebooks, open_database
+from workflow.runtime import audit_anchor, load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 window_seconds=settings.rate_limit_window_seconds,
             ),
             pg_reader=pg_loop_reader(settings, database),
+            audit_anchor=audit_anchor(settings),
         )
         _warn_about_calendar(database, calendars)
         try:
