@@ -241,6 +241,25 @@ def test_an_untouched_trail_verifies_and_checkpoints_only_what_moved(
     )
 
 
+def test_a_break_below_the_checkpoint_stays_visible_after_the_next_one(
+    anchored: Anchored, world: World, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checkpoint job recomputes a chain only from its last checkpoint on, so it
+    may sign after an edit below it; the full verification still names the edit."""
+    activity(database, "alpha", 59)
+    assert main(["audit", "checkpoint"]) == 0
+    with database.engine.begin() as conn:
+        _without_triggers(conn, database.engine.dialect.name)
+        conn.execute(text("UPDATE audit_record SET actor = 'x' WHERE chain = 'alpha' AND seq = 5"))
+    activity(database, "alpha", 10)
+    assert main(["audit", "checkpoint"]) == 0
+    assert '"seq":70' in capsys.readouterr().out
+    assert verify(capsys) == (
+        1,
+        "FAILED: chain 'alpha' at seq 5: content does not match its hash (edited)",
+    )
+
+
 def test_an_altered_checkpoint_file_fails(
     anchored: Anchored, world: World, database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:

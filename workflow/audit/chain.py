@@ -204,38 +204,43 @@ class ChainReport:
     checkpoint_seq: int | None = None
 
 
-def _records(session: Session, chain: str) -> Iterator[AuditRecord]:
+def _records(session: Session, chain: str, since: int) -> Iterator[AuditRecord]:
     stmt = (
         select(AuditRecord)
-        .where(AuditRecord.chain == chain)
+        .where(AuditRecord.chain == chain, AuditRecord.seq >= since)
         .order_by(AuditRecord.seq, AuditRecord.id)
         .execution_options(yield_per=1000)
     )
     yield from session.scalars(stmt)
 
 
-def verify_chain(session: Session, chain: str) -> ChainReport:
-    """Recompute `chain` from the start; report the first broken link.
+def verify_chain(session: Session, chain: str, since: int = 1) -> ChainReport:
+    """Recompute `chain` from seq 1 (or `since`); report the first broken link.
 
-    Run it on a snapshot (Database.read_snapshot): records and head must be read at
-    one instant, or an append between the two reads looks like tampering."""
+    `since` > 1: from that seq on, taking the record before it on trust; only for a
+    seq a signed checkpoint pins (verification.py), where a problem found means
+    "verify from the start to say what it is". Run it on a snapshot
+    (Database.read_snapshot): records and head must be read at one instant, or an
+    append between the two reads looks like tampering."""
     head = session.get(AuditChainHead, chain)
-    expected_prev, expected_seq, count = GENESIS, 1, 0
-    for record in _records(session, chain):
+    expected_prev, expected_seq, count = GENESIS, since, 0
+    for record in _records(session, chain, since):
         count += 1
         problem = None
         if record.seq != expected_seq:
             problem = f"sequence jumps from {expected_seq - 1} to {record.seq} (records missing)"
             if record.seq < expected_seq:
                 problem = f"sequence {record.seq} repeats or goes backwards"
-        elif record.prev_hash != expected_prev:
+        elif record.prev_hash != expected_prev and (since == 1 or count > 1):
             problem = "prev_hash does not match the previous record (removed or reordered)"
         elif record.hash != record_hash(record):
             problem = "content does not match its hash (edited)"
         if problem:
-            return ChainReport(chain, count, False, record.seq, record.id, problem)
+            return ChainReport(chain, since - 1 + count, False, record.seq, record.id, problem)
         expected_prev, expected_seq = record.hash, expected_seq + 1
     last_seq = expected_seq - 1
+    if count == 0 and since > 1:
+        return ChainReport(chain, 0, False, since, None, f"chain ends before seq {since}")
     if count == 0:
         # a partnership's chain starts with its creation: one without records (or a
         # head without records) was removed; "system" is empty until its first record
@@ -243,6 +248,7 @@ def verify_chain(session: Session, chain: str) -> ChainReport:
         if head is None and partnership is None:
             return ChainReport(chain, 0, True)
         return ChainReport(chain, 0, False, 1, None, "no audit records: the chain was removed")
+    count = last_seq  # from here on, every record from 1 to last_seq was seen or pinned
     if head is None:
         return ChainReport(
             chain,

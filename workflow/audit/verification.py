@@ -123,12 +123,17 @@ def verify(
     session: Session,
     checkpoints: CheckpointFile | CheckpointUnavailable | None,
     only: list[str] | None = None,
+    *,
+    since_checkpoints: bool = False,
 ) -> Verification:
     """Each chain on its own (chain.verify_chain; every partnership must have one),
     then against its strongest checkpoint: chains named there must still exist and
     hold the signed record. `only`: just these chains (None: every chain there is or
     was checkpointed). `checkpoints`: None when none are configured, the error when
-    they could not be read. Run it on a snapshot (Database.read_snapshot)."""
+    they could not be read. `since_checkpoints`: recompute a checkpointed chain only
+    from its checkpoint on (the checkpoint job; a full verification still finds a
+    break below it, which no later checkpoint can hide). Run it on a snapshot
+    (Database.read_snapshot)."""
     if checkpoints is None or isinstance(checkpoints, CheckpointUnavailable):
         names = only or chain.chains(session)
         problems = [] if checkpoints is None else [f"checkpoints unavailable: {checkpoints}"]
@@ -137,8 +142,12 @@ def verify(
     names = only or sorted(set(chain.chains(session)) | set(latest))
     reports = []
     for name in names:
-        report = chain.verify_chain(session, name)
         cp = latest.get(name)
+        report = None
+        if since_checkpoints and cp is not None and cp.problem is None:
+            report = chain.verify_chain(session, name, since=cp.seq)
+        if report is None or not report.ok:  # from the start, to name the first problem
+            report = chain.verify_chain(session, name)
         reports.append(report if cp is None else _against(session, report, cp))
     return Verification(reports, list(checkpoints.problems), True)
 
@@ -170,7 +179,7 @@ def take_checkpoint(
 
         def survey(s: Session) -> tuple[Verification, dict[str, tuple[int, str]]]:
             heads = {h.chain: (h.seq, h.hash) for h in s.scalars(select(AuditChainHead))}
-            return verify(s, existing), heads
+            return verify(s, existing, since_checkpoints=True), heads
 
         verification, heads = database.read_snapshot(survey)
         if not verification.ok:
