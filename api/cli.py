@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from api import cli_accounts, cli_data, cli_notify, cli_ops
+from api import cli_accounts, cli_audit, cli_data, cli_notify, cli_ops
 from config.settings import Settings, check_proxy_addresses, get_settings
 from workflow import migrate
 from workflow.access import disclosure
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=_cmd_permissions
     )
     cli_accounts.register(sub)
+    cli_audit.register(sub)
     cli_data.register(sub)
     cli_ops.register(sub)
     cli_notify.register(sub)

@@ -1,4 +1,4 @@
-"""`casereview setup | partnerships | users | tokens | audit`: accounts and audit.
+"""`casereview setup | partnerships | users | tokens`: accounts (audit: cli_audit.py).
 
 Every change is audited by workflow/access/accounts.py as "cli:<OS login>" from
 "cli <host name>": only as trustworthy as the machine's accounts, since whoever can run
@@ -20,7 +20,6 @@ from config.settings import get_settings
 from workflow.access import accounts, sign_on
 from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
-from workflow.audit import chain
 from workflow.models import Membership, Partnership, User
 from workflow.runtime import open_database
 
@@ -253,15 +252,6 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    db = open_database(get_settings())
-    reports = db.read_snapshot(lambda s: chain.verify_all(s, only=args.chain or None))
-    for r in reports:
-        where = "" if r.ok else f": first broken link at seq {r.first_broken_seq} - {r.problem}"
-        print(f"{r.chain:20} {r.records:8} records  {'ok' if r.ok else 'BROKEN'}{where}")
-    return 0 if all(r.ok for r in reports) else 1
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("setup", help="create the first partnership and administrator")
     p.add_argument("--admin", default="admin")
@@ -338,10 +328,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = tokens.add_parser("list")
     p.add_argument("username", nargs="?")
     p.set_defaults(func=cmd_token_list)
-
-    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
-        dest="action", required=True
-    )
-    p = audit.add_parser("verify", help="recompute every hash chain; exit 1 if one is broken")
-    p.add_argument("--chain", action="append", help="only this chain (partnership code)")
-    p.set_defaults(func=cmd_audit_verify)

@@ -31,6 +31,7 @@ from workflow.access.principal import Principal
 from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache, generation
+from workflow.audit.verification import Anchor
 from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
@@ -64,6 +65,7 @@ class Services:
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
     sessions: SessionPolicy = field(default_factory=SessionPolicy)  # the web's timeouts
     cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
+    audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

@@ -43,7 +43,7 @@ from workflow.database import Database
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
-from workflow.runtime import load_rulebooks, open_database
+from workflow.runtime import audit_anchor, load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
 
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 absolute=timedelta(hours=settings.session_absolute_hours),
             ),
             cookie_secure=settings.cookie_secure == "always",
+            audit_anchor=audit_anchor(settings),
         )
         _warn_about_calendar(database, calendars)
         try:

@@ -202,6 +202,25 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # --- audit checkpoints (docs/audit.md): outside the database they protect ---
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed checkpoints of every audit chain "
+        "(`casereview audit checkpoint`); `audit verify` and GET /audit/verification "
+        "compare the chains with it. Unset: truncation, a removed chain and rewriting "
+        "with recomputed hashes cannot be detected. Keep it off the database's host or "
+        "ship it elsewhere.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs checkpoints; only the "
+        "checkpoint job needs it (`casereview audit keygen`). Never in the database.",
+    )
+    audit_verify_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 public key (PEM) that verifies checkpoints; default: the "
+        "public half of audit_signing_key_file. The API needs only this.",
+    )
     log_level: str = "INFO"
     structured_logs: bool = Field(
         default=False, description="JSON logs on stderr (`casereview serve` turns them on)."

@@ -82,12 +82,14 @@ def test_every_account_command_writes_its_audit_record(
     trail = _trail(cli)
     got = [(r.chain, r.action, r.outcome) for r in trail]
     assert got == [
+        ("north", "create_partnership", "ok"),
         ("system", "partnership.created", "ok"),
         ("system", "account.user_created", "ok"),
         ("north", "account.role_granted", "ok"),
         ("north", "account.role_granted", "ok"),
         ("north", "account.role_granted", "ok"),
         ("system", "account.token_created", "ok"),
+        ("south", "create_partnership", "ok"),
         ("system", "partnership.created", "ok"),
         ("system", "account.user_created", "ok"),
         ("north", "account.role_granted", "ok"),
@@ -110,21 +112,21 @@ def test_every_account_command_writes_its_audit_record(
     assert all(r.case_id is None for r in trail)
     # what: whose account, which role where (personal-data rights named), which token
     details: list[dict[str, Any]] = [r.detail for r in trail]
-    sam = details[7]
+    sam = details[9]
     assert (sam["username"], sam["system_admin"], sam["email"]) == ("sam", False, "set")
     assert sam["sign_on_issuer"] == "https://sso.example.test"
-    assert details[1]["system_admin"] is True
-    assert details[9] | {"user_id": "-"} == {
+    assert details[2]["system_admin"] is True
+    assert details[11] | {"user_id": "-"} == {
         "user_id": "-",
         "username": "sam",
         "partnership": "south",
         "role": "review_group",
         "personal_data": True,
     }
-    assert details[8]["personal_data"] is False  # a viewer sees no personal data
-    assert [details[11]["email"], details[12]["email"]] == ["set", "cleared"]
-    assert details[15]["token_id"] == details[16]["token_id"] == token_id
-    assert details[6]["partnership"] == "south"
+    assert details[10]["personal_data"] is False  # a viewer sees no personal data
+    assert [details[13]["email"], details[14]["email"]] == ["set", "cleared"]
+    assert details[17]["token_id"] == details[18]["token_id"] == token_id
+    assert details[8]["partnership"] == "south"
     assert setup.count("crt_") == 1
     # no e-mail address, sign-on subject, token secret or label in any record
     text = str([(r.actor, r.client, r.detail) for r in trail])

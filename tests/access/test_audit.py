@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+import uuid
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text
 
 from tests.api.helpers import command, drive, open_case
+from tests.support.factories import NOW
 from tests.support.world import ADMIN, World
+from workflow import migrate
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord
+from workflow.database import Database, make_engine
+from workflow.models import AuditRecord, Partnership
 
 
 def records(database: Database, chain_name: str = "alpha") -> list[AuditRecord]:
@@ -178,3 +181,59 @@ def test_verification_endpoint(
     body = raw.get("/api/v1/audit/verification", headers=admin).json()
     assert body["ok"] is False
     assert body["chains"][0]["first_broken_seq"] == base + 2
+
+
+REMOVAL = {
+    # name: (SQL, chain, first broken seq (in alpha: after the set-up's), problem contains)
+    "chain": (
+        "DELETE FROM audit_record WHERE chain = 'beta'; "
+        "DELETE FROM audit_chain_head WHERE chain = 'beta'",
+        "beta",
+        1,
+        "no audit records: the chain was removed",
+    ),
+    "records, head kept": ("DELETE FROM audit_record WHERE chain = 'beta'", "beta", 1, "removed"),
+    "head": ("DELETE FROM audit_chain_head WHERE chain = 'alpha'", "alpha", 5, "no head row"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REMOVAL))
+def test_a_partnership_without_its_chain_or_a_chain_without_its_head_is_broken(
+    client: TestClient, database: Database, kind: str
+) -> None:
+    """Every partnership's chain starts when it is created, so none may be missing."""
+    base = _prepare_trail(client, database)
+    assert all(r.ok for r in database.read_snapshot(chain.verify_all))
+    assert [r.chain for r in database.read_snapshot(chain.verify_all)] == [
+        "alpha",
+        "beta",
+        "gamma",
+        "system",
+    ]
+    sql, name, after_set_up, problem = REMOVAL[kind]
+    seq = after_set_up if name != "alpha" else base + after_set_up
+    with database.engine.begin() as conn:
+        _without_triggers(conn, database.engine.dialect.name)
+        for statement in sql.split("; "):
+            conn.execute(text(statement))
+    report = next(r for r in database.read_snapshot(chain.verify_all) if r.chain == name)
+    assert not report.ok
+    assert report.first_broken_seq == seq
+    assert problem in (report.problem or "")
+
+
+def test_the_migration_starts_a_chain_for_each_partnership_without_one(db_url: str) -> None:
+    migrate.downgrade(db_url, "0012")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(cast(Table, Partnership.__table__)).values(
+                    id=uuid.uuid4(), code="old", name="Old", division="scotland", created_at=NOW
+                )
+            )
+        migrate.upgrade(db_url)
+        report = Database(engine).read_snapshot(lambda s: chain.verify_chain(s, "old"))
+        assert (report.ok, report.records) == (True, 1)
+    finally:
+        engine.dispose()

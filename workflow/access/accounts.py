@@ -26,6 +26,7 @@ from workflow.access.account_audit import Actor, record, role_detail, user_detai
 from workflow.access.oidc import Identity
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
+from workflow.audit import chain as audit
 from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
 from workflow.inputs import is_one_email_address
 from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
@@ -53,6 +54,7 @@ def create_partnership(
     )
     session.add(partnership)
     session.flush()
+    audit.start(session, partnership, now, by.name, by.origin)  # its chain starts (docs/audit.md)
     detail = {"partnership_id": str(partnership.id), "partnership": code, "division": division}
     record(session, by, now, "partnership.created", detail)
     return partnership
