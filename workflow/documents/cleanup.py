@@ -82,24 +82,20 @@ def clean_uploads(
     keys = {e.key for e in parts if e.key} | {e.key for e in placed if e.key}
     committed = database.read(lambda s: _committed(s, keys))
     cutoff, report = now - older_than, CleanupReport()
+    # Counted when done by this run (or, dry, when it would be): a worker's start-up
+    # racing another's does each file once between them.
     for entry in parts:
         if entry.key in committed:
-            report.restored += 1
-            if not dry_run:
-                storage.place(entry.key)
+            report.restored += dry_run or storage.place(entry.key)
         elif entry.modified <= cutoff:
-            report.removed_parts += 1
-            if not dry_run:
-                storage.remove_incoming(entry.name)
+            report.removed_parts += dry_run or storage.remove_incoming(entry.name)
         else:
             report.kept_recent += 1
     for entry in placed:
         if entry.key is None or entry.key in committed:
             continue
         if entry.modified <= cutoff:
-            report.removed_orphans += 1
-            if not dry_run:
-                storage.delete(entry.key)
+            report.removed_orphans += dry_run or storage.delete(entry.key)
         else:
             report.kept_recent += 1
     if everything:

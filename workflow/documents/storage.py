@@ -62,9 +62,10 @@ class Storage(Protocol):
         over `max_bytes`. Refused (too large, empty, a store failure): nothing is left."""
         ...
 
-    def place(self, key: str) -> None:
+    def place(self, key: str) -> bool:
         """Move the part of `key` to its place: only after its version has committed.
-        Idempotent (done if it is already in place), so a clean-up may race the upload."""
+        Idempotent (done if it is already in place), so a clean-up may race the upload;
+        True if this call moved it."""
         ...
 
     def discard(self, key: str) -> None:
@@ -79,15 +80,18 @@ class Storage(Protocol):
 
     def has_part(self, key: str) -> bool: ...
 
-    def delete(self, key: str) -> None:
-        """Remove placed content (only of a key no committed version refers to)."""
+    def delete(self, key: str) -> bool:
+        """Remove placed content (only of a key no committed version refers to); True if
+        this call removed it."""
         ...
 
     def incoming(self) -> list[Entry]:
         """Every file in the scratch space."""
         ...
 
-    def remove_incoming(self, name: str) -> None: ...
+    def remove_incoming(self, name: str) -> bool:
+        """True if this call removed it."""
+        ...
 
     def stored(self) -> list[Entry]:
         """Every placed file."""
@@ -165,22 +169,23 @@ class LocalDiskStorage:
             raise
         return Staged(path, size, digest.hexdigest())
 
-    def place(self, key: str) -> None:
+    def place(self, key: str) -> bool:
         part, target = self._part(key), self._path(key)
         try:
             if target.exists():  # placed already (by a clean-up, or a retry): immutable
                 part.unlink(missing_ok=True)
-                return
+                return False
             target.parent.mkdir(exist_ok=True)
             try:
                 os.replace(part, target)
             except FileNotFoundError:
                 if not target.is_file():  # neither part nor content: nothing to place
                     raise
-                return  # a concurrent clean-up moved it first
+                return False  # a concurrent clean-up moved it first
             _fsync_dir(target.parent)
         except OSError as exc:
             raise store_error(exc) from None
+        return True
 
     def discard(self, key: str) -> None:
         with contextlib.suppress(OSError):
@@ -198,8 +203,8 @@ class LocalDiskStorage:
     def has_part(self, key: str) -> bool:
         return self._part(key).is_file()
 
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+    def delete(self, key: str) -> bool:
+        return _unlink(self._path(key))
 
     def incoming(self) -> list[Entry]:
         found = []
@@ -211,11 +216,11 @@ class LocalDiskStorage:
                     found.append(Entry(path.name, key, _modified(path)))
         return found
 
-    def remove_incoming(self, name: str) -> None:
+    def remove_incoming(self, name: str) -> bool:
         path = self._scratch / name
         if path.parent != self._scratch or name in ("", ".", ".."):
             raise ValueError(f"not a file of the scratch space: {name!r}")
-        path.unlink(missing_ok=True)
+        return _unlink(path)
 
     def stored(self) -> list[Entry]:
         """Files laid out as `<2 hex>/<key>` only: anything else is not the store's."""
@@ -228,6 +233,14 @@ class LocalDiskStorage:
                     with contextlib.suppress(FileNotFoundError):
                         found.append(Entry(path.name, path.name, _modified(path)))
         return found
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:  # removed meanwhile, e.g. by another worker's clean-up
+        return False
+    return True
 
 
 def _modified(path: Path) -> datetime:
