@@ -141,7 +141,8 @@ def test_local_storage_keys_stay_inside_the_root(tmp_path: Path) -> None:
     key = new_key()
     staged = store.receive(key, io.BytesIO(b"%PDF-1 content"), max_bytes=100)
     assert staged.path.name == f"{key}.part"
-    assert store.has_part(key) and not store.exists(key)
+    assert store.has_part(key)
+    assert not store.exists(key)
     store.place(key)
     assert not staged.path.exists()
     assert store.exists(key)
