@@ -2,8 +2,11 @@
 documents, download one version's bytes.
 
 Thin by design: the rules (access, content type by content, size, filenames,
-immutable versions, audit) live in workflow/documents. An upload is received,
-checked, recorded and committed before the 201 is sent.
+immutable versions, audit) live in workflow/documents. The caller is authenticated
+and checked against the case before the multipart body is read (the form is parsed
+in the route, not declared as a parameter, which FastAPI would read first). An
+upload is received, checked, recorded, committed and moved into place before the
+201 is sent.
 """
 
 # No `from __future__ import annotations`: FastAPI inspects the form models.
@@ -150,7 +153,7 @@ async def _read_form(
         form = await request.form(max_files=1, max_fields=10)
     except OSError as exc:
         refusal = store_error(exc)
-        await services.call(service.refuse_upload, services.database, ctx, case_id, refusal)
+        await services.call(service.audit_refused_upload, services.database, ctx, case_id, refusal)
         raise refusal from None
     except HTTPException:
         raise
@@ -179,25 +182,25 @@ async def _upload(
     await services.call(service.authorize_upload, database, ctx, case_id, document_id)
     model: type[Form] = NewVersionForm if document_id else NewDocumentForm
     form, raw = await _read_form(request, services, ctx, case_id, model)
-    new = None
-    if isinstance(form, NewDocumentForm):
-        new = NewDocument(form.kind, form.title.strip(), form.redacted)
-    req = UploadRequest(
-        case_id=case_id,
-        filename=form.file.filename or "",
-        source=form.file.file,
-        new=new,
-        document_id=document_id,
-        idempotency_key=idempotency_key,
-        path=request.url.path,
-    )
-    max_bytes: int = request.app.state.max_upload_bytes
     try:
+        new = None
+        if isinstance(form, NewDocumentForm):
+            new = NewDocument(form.kind, form.title.strip(), form.redacted)
+        req = UploadRequest(
+            case_id=case_id,
+            filename=form.file.filename or "",
+            source=form.file.file,
+            new=new,
+            document_id=document_id,
+            idempotency_key=idempotency_key,
+            path=request.url.path,
+        )
+        max_bytes: int = request.app.state.max_upload_bytes
         outcome, replayed = await services.call(
             service.upload, database, _storage(services), ctx, req, _render, max_bytes=max_bytes
         )
     finally:
-        await raw.close()
+        await raw.close()  # the parser's spooled copy of the file
     response.status_code = outcome.status_code
     if outcome.location:
         response.headers["Location"] = outcome.location

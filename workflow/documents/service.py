@@ -67,12 +67,6 @@ def authorize_upload(
     )
 
 
-def refuse_upload(database: Database, ctx: Context, case_id: uuid.UUID, exc: DomainError) -> None:
-    """Audit the refusal `exc` of an upload whose body could not be received (the
-    caller raises it)."""
-    _audit_refusal(database, ctx, case_id, exc)
-
-
 def upload(
     database: Database,
     storage: Storage,
@@ -142,13 +136,16 @@ def _audited(database: Database, ctx: Context, case_id: uuid.UUID, step: Callabl
     try:
         return step()
     except DomainError as exc:
-        _audit_refusal(database, ctx, case_id, exc)
+        audit_refused_upload(database, ctx, case_id, exc)
         raise
 
 
-def _audit_refusal(database: Database, ctx: Context, case_id: uuid.UUID, exc: DomainError) -> None:
-    """If the record cannot be written either (the database unavailable, as on a full
-    disk it shares with the store), the refusal is still the answer."""
+def audit_refused_upload(
+    database: Database, ctx: Context, case_id: uuid.UUID, exc: DomainError
+) -> None:
+    """Audit the refusal `exc` of an upload, in a transaction of its own (the caller
+    raises it). If the record cannot be written either (the database unavailable, as on
+    a full disk it shares with the store), the refusal is still the answer."""
     if isinstance(exc, DatabaseUnavailable):
         return
     outcome = f"refused:{type(exc).__name__}"
