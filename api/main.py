@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -40,6 +40,7 @@ from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
 from workflow.calendars import CalendarBook
 from workflow.database import Database
+from workflow.documents.cleanup import clean_uploads
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
@@ -70,9 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.structured_logs:
             configure_logging(settings.log_level)
         database = open_database(settings)
+        storage = LocalDiskStorage(settings.effective_documents_dir)
         app.state.services = Services(
             database=database,
-            storage=LocalDiskStorage(settings.effective_documents_dir),
+            storage=storage,
             rulebooks=registry,
             calendars=calendars,
             oidc=oidc,
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audit_anchor=audit_anchor(settings),
         )
         _warn_about_calendar(database, calendars)
+        _settle_uploads(database, storage, settings)
         try:
             yield
         finally:
@@ -169,6 +172,26 @@ def _warn_about_calendar(database: Database, calendars: CalendarBook) -> None:
         log.warning(
             "config/calendar.yaml names partnerships that do not exist: %s", ", ".join(unknown)
         )
+
+
+def _settle_uploads(database: Database, storage: LocalDiskStorage, settings: Settings) -> None:
+    """Uploads a crash interrupted (workflow/documents/cleanup.py): the scratch space
+    only, so start-up stays quick however large the store; `casereview documents
+    clean-orphans` also looks for placed files no version refers to."""
+    try:
+        report = clean_uploads(
+            database,
+            storage,
+            datetime.now(UTC),
+            older_than=timedelta(minutes=settings.upload_leftover_minutes),
+            client="start-up",
+            audit_always=False,
+        )
+    except Exception as exc:  # the database not reachable (or not migrated) yet
+        log.warning("upload leftovers not checked at start-up: %s", type(exc).__name__)
+        return
+    if report.changed:
+        log.warning("upload leftovers at start-up: %s", report.describe())
 
 
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:

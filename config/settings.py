@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=25_000_000, ge=1_000, description="Largest accepted document upload."
     )
+    upload_leftover_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=10_080,
+        description="A crashed upload's part file (or a stored file no version refers to) "
+        "is removed once older than this: long past any upload still running in another "
+        "worker or host sharing the document store (docs/operations.md).",
+    )
     themes_file: Path = Field(
         default=Path(__file__).resolve().parent / "themes.yaml",
         description="The learning-theme taxonomy (partnerships may add their own).",
