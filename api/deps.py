@@ -35,6 +35,7 @@ from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
 from workflow.loop_reader import PgLoopReader
+from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
 from workflow.services.base import Context
@@ -61,6 +62,7 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
+    nations: NationBook = field(default_factory=NationBook.bundled)  # config/nations.yaml
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

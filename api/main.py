@@ -41,6 +41,7 @@ from workflow.database import Database
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
+from workflow.nations import NationBook
 from workflow.runtime import load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc = oidc_verifier(settings)
     calendars = CalendarBook.load(settings.calendar_file)
     taxonomy = Taxonomy.load(settings.themes_file)  # an invalid file stops start-up
+    nations = NationBook.load(settings.nations_file)  # so does a nation without its words
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 window_seconds=settings.rate_limit_window_seconds,
             ),
             pg_reader=pg_loop_reader(settings, database),
+            nations=nations,
         )
         _warn_about_calendar(database, calendars)
         try:
