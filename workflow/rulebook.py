@@ -208,18 +208,22 @@ class RulebookRegistry:
         nation_defaults: Mapping[str, str] | None = None,
     ) -> None:
         """`default_id` is England's default; `nation_defaults` (nation -> rulebook id)
-        the other nations'. Each must be loaded and be of its nation."""
+        the other nations'. A nation's default must be of that nation; one that is not
+        loaded (a directory of English rulebooks only) is left out, and that nation's
+        cases then take its rulebook in force, if any."""
         self._by_key = {rb.key: rb for rb in rulebooks}
         self.default_id = default_id
         if not any(k[0] == default_id for k in self._by_key):
             raise RulebookInvalid(default_id, ["the default rulebook is not loaded"])
-        self.nation_defaults = {**(nation_defaults or {}), DEFAULT_NATION: default_id}
-        for nation, rulebook_id in self.nation_defaults.items():
+        self.nation_defaults: dict[str, str] = {}
+        for nation, rulebook_id in {**(nation_defaults or {}), DEFAULT_NATION: default_id}.items():
             book = next((rb for (i, _), rb in self._by_key.items() if i == rulebook_id), None)
-            if book is None or book.nation != nation:
+            if book is not None and book.nation != nation:
                 raise RulebookInvalid(
-                    rulebook_id, [f"the default rulebook of {nation} is not a loaded {nation} one"]
+                    rulebook_id, [f"the default rulebook of {nation} is {book.nation}'s"]
                 )
+            if book is not None:
+                self.nation_defaults[nation] = rulebook_id
 
     def get(self, rulebook_id: str, version: int | None = None) -> Rulebook:
         """The given version, or the latest version when `version` is None."""

@@ -99,7 +99,7 @@ def test_no_other_nations_rulebook_stands_in_for_a_missing_one() -> None:
 
 
 def test_a_default_rulebook_of_another_nation_stops_start_up() -> None:
-    with pytest.raises(RulebookInvalid, match="default rulebook of scotland"):
+    with pytest.raises(RulebookInvalid, match="default rulebook of scotland is wales's"):
         load_rulebooks(Settings(default_rulebook_scotland="wales-susr-2024"))
 
 
