@@ -164,3 +164,8 @@ def test_partnerships_add_sets_the_nation_which_picks_the_rulebook(
         }
         assert shown["notification_to_cpc"]["kind"] == "expectation"
         assert shown["notification_to_cpc"]["rag"] is None
+        # The case page says "expected by", with no red/amber/green tag.
+        assert c.post("/session", data={"token": token}).status_code == 200
+        page = c.get(f"/cases/{case['id']}").text
+        assert "Expected by Mon 10 Mar 2025" in page  # aware Mon 3 Mar + 5 working days
+        assert "tag--red" not in page
