@@ -20,7 +20,9 @@ from config.settings import get_settings
 from workflow.access import accounts, sign_on
 from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
+from workflow.calendar import Division
 from workflow.models import Membership, Partnership, User
+from workflow.nations import DEFAULT_NATION, NATIONS
 from workflow.runtime import open_database
 
 ALL_ROLES = [r.value for r in Role]
@@ -87,17 +89,17 @@ def cmd_partnership_add(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
     db.write(
         lambda s: accounts.create_partnership(
-            s, args.code, args.name, _now(), args.division, by=_actor()
+            s, args.code, args.name, _now(), args.division, args.nation, by=_actor()
         )
     )
-    print(f"partnership {args.code!r} created")
+    print(f"partnership {args.code!r} ({args.nation}) created")
     return 0
 
 
 def cmd_partnership_list(_args: argparse.Namespace) -> int:
     db = open_database(get_settings())
     for p in db.read(lambda s: list(s.scalars(select(Partnership).order_by(Partnership.code)))):
-        print(f"{p.code:20} {p.division:20} {p.name}")
+        print(f"{p.code:20} {p.nation:18} {p.division:20} {p.name}")
     return 0
 
 
@@ -268,9 +270,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("code")
     p.add_argument("--name", required=True)
     p.add_argument(
+        "--nation",
+        default=DEFAULT_NATION,
+        choices=NATIONS,
+        help="picks the default rulebook of new cases, the calendar and the words",
+    )
+    p.add_argument(
         "--division",
-        default="england-and-wales",
-        choices=["england-and-wales", "scotland", "northern-ireland"],
+        default=None,
+        choices=[d.value for d in Division],
+        help="bank-holiday calendar; default: the nation's (must match it)",
     )
     p.set_defaults(func=cmd_partnership_add)
     part.add_parser("list").set_defaults(func=cmd_partnership_list)

@@ -37,6 +37,7 @@ from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
 from workflow.loop_reader import PgLoopReader
+from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
 from workflow.services.base import Context
@@ -66,6 +67,7 @@ class Services:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)  # the web's timeouts
     cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
     audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
+    nations: NationBook = field(default_factory=NationBook.bundled)  # config/nations.yaml
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

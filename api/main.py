@@ -44,6 +44,7 @@ from workflow.documents.cleanup import clean_uploads
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
+from workflow.nations import NationBook
 from workflow.runtime import audit_anchor, load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc = oidc_verifier(settings)
     calendars = CalendarBook.load(settings.calendar_file)
     taxonomy = Taxonomy.load(settings.themes_file)  # an invalid file stops start-up
+    nations = NationBook.load(settings.nations_file)  # so does a nation without its words
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             cookie_secure=settings.cookie_secure == "always",
             audit_anchor=audit_anchor(settings),
+            nations=nations,
         )
         _warn_about_calendar(database, calendars)
         _settle_uploads(database, storage, settings)

@@ -42,7 +42,20 @@ class Settings(BaseSettings):
         description="A pending deadline is amber within this many "
         "working days of its due date (green before, red when overdue or met late).",
     )
-    default_rulebook: str = "england-2023"
+    default_rulebook: str = Field(
+        default="england-2023",
+        description="The rulebook of new cases of English partnerships (when in force on "
+        "the aware date; else the English one in force then).",
+    )
+    # Per nation (docs/nations.md): the rulebook of a partnership's new cases follows its
+    # nation; each must be a loaded rulebook of that nation.
+    default_rulebook_wales: str = "wales-susr-2024"
+    default_rulebook_scotland: str = "scotland-learning-review-2021"
+    default_rulebook_northern_ireland: str = "northern-ireland-cmr-2012"
+    nations_file: Path = Field(
+        default=Path(__file__).resolve().parent / "nations.yaml",
+        description="Each nation's words: board, national body, review (config/nations.yaml).",
+    )
     documents_dir: Path | None = Field(
         default=None, description="Where uploaded documents are stored; default data_dir/documents."
     )
@@ -238,6 +251,16 @@ class Settings(BaseSettings):
     @classmethod
     def _proxy_addresses(cls, value: str | None) -> str | None:
         return check_proxy_addresses(value)
+
+    @property
+    def nation_default_rulebooks(self) -> dict[str, str]:
+        """nation -> the default rulebook id of its partnerships' new cases."""
+        return {
+            "england": self.default_rulebook,
+            "wales": self.default_rulebook_wales,
+            "scotland": self.default_rulebook_scotland,
+            "northern_ireland": self.default_rulebook_northern_ireland,
+        }
 
     @property
     def effective_documents_dir(self) -> Path:

@@ -20,6 +20,7 @@ def load_rulebooks(settings: Settings) -> RulebookRegistry:
         known_guards=GUARDS,
         known_triggers=COMMANDS,
         known_facts=ALL_FACTS,
+        nation_defaults=settings.nation_default_rulebooks,
     )
 
 

@@ -23,6 +23,10 @@ class Membership(BaseModel):
     partnership_id: uuid.UUID
     partnership: str
     role: str
+    nation: str = Field(
+        description="The partnership's nation: england, wales, scotland, "
+        "northern_ireland (picks its rulebook, calendar and words)."
+    )
 
 
 class Me(BaseModel):
@@ -76,7 +80,12 @@ async def me(principal: CurrentPrincipal) -> Me:
         username=principal.username,
         system_admin=principal.is_system_admin,
         memberships=[
-            Membership(partnership_id=g.partnership_id, partnership=g.partnership_code, role=g.role)
+            Membership(
+                partnership_id=g.partnership_id,
+                partnership=g.partnership_code,
+                role=g.role,
+                nation=g.nation,
+            )
             for g in principal.grants
         ],
     )

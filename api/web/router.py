@@ -226,6 +226,7 @@ async def rulebook_page(
         "principal": ctx.principal,
         "nav": "rulebooks",
         "rb": rb,
+        "words": services.nations.words(rb.nation, rb.review_name),
         "transitions": transitions(rb),
         "mermaid": mermaid(rb),
     }

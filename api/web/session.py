@@ -181,6 +181,10 @@ def describe(value: Any) -> str:
 def rating(d: DeadlineOut) -> str:
     """The words that go with a red/amber/green rating (never colour alone)."""
     days = d.working_days_late or 0
+    if d.kind == "expectation":  # a local date where the guidance gives no number
+        if d.state == "met":
+            return "Met by the expected date" if d.on_time else "Met after the expected date"
+        return f"Expected by {when(d.due_date)}" if d.due_date else label(d.state)
     if d.kind == "earliest":  # a date before which something should not happen
         if d.state == "met":
             return "Met on time" if d.on_time else "Met too early"

@@ -30,6 +30,7 @@ from workflow.audit import chain as audit
 from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
 from workflow.inputs import is_one_email_address
 from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
+from workflow.nations import DEFAULT_NATION, DIVISION_OF, nation_of
 
 TOKEN_PREFIX = "crt_"  # noqa: S105 - a prefix, not a secret
 
@@ -43,19 +44,34 @@ def create_partnership(
     code: str,
     name: str,
     now: datetime,
-    division: str = "england-and-wales",
+    division: str | None = None,
+    nation: str = DEFAULT_NATION,
     *,
     by: Actor,
 ) -> Partnership:
+    """A partnership of `nation`; its calendar `division` defaults to the nation's (Wales
+    counts on England and Wales's bank holidays) and may not be another nation's."""
+    try:
+        of_nation = nation_of(nation)
+    except ValueError as exc:
+        raise InvalidFacts(str(exc), "nation") from None
+    own = DIVISION_OF[of_nation].value
+    if division is not None and division != own:
+        raise InvalidFacts(f"a {of_nation} partnership counts on the {own} calendar", "division")
     if session.scalar(select(Partnership).where(Partnership.code == code)) is not None:
         raise Conflict(f"partnership {code!r} already exists")
     partnership = Partnership(
-        id=uuid.uuid4(), code=code, name=name, division=division, created_at=now
+        id=uuid.uuid4(), code=code, name=name, division=own, nation=of_nation, created_at=now
     )
     session.add(partnership)
     session.flush()
     audit.start(session, partnership, now, by.name, by.origin)  # its chain starts (docs/audit.md)
-    detail = {"partnership_id": str(partnership.id), "partnership": code, "division": division}
+    detail = {
+        "partnership_id": str(partnership.id),
+        "partnership": code,
+        "division": own,
+        "nation": of_nation,
+    }
     record(session, by, now, "partnership.created", detail)
     return partnership
 
@@ -222,7 +238,7 @@ def list_tokens(session: Session, username: str | None = None) -> list[tuple[Api
 
 def principal_for(session: Session, user: User) -> Principal:
     rows = session.execute(
-        select(Membership.partnership_id, Partnership.code, Membership.role)
+        select(Membership.partnership_id, Partnership.code, Membership.role, Partnership.nation)
         .join(Partnership, Partnership.id == Membership.partnership_id)
         .where(Membership.user_id == user.id)
     )
@@ -232,7 +248,7 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
-        grants=tuple(Grant(pid, code, role) for pid, code, role in rows),
+        grants=tuple(Grant(pid, code, role, nation) for pid, code, role, nation in rows),
         assigned_cases=frozenset(assigned),
         is_system_admin=user.is_system_admin,
     )

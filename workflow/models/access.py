@@ -21,6 +21,9 @@ class Partnership(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     division: Mapped[str] = mapped_column(String(32), default="england-and-wales")
+    # england | wales | scotland | northern_ireland (workflow/nations.py): picks the
+    # default rulebook of new cases, and so their calendar and words (migration 0011)
+    nation: Mapped[str] = mapped_column(String(32), default="england", server_default="england")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
