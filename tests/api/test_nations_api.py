@@ -13,6 +13,7 @@ from api.cli import main
 from api.main import create_app
 from config.settings import Settings, get_settings
 from tests.api.helpers import open_case
+from tests.support.web import sign_in
 from tests.support.world import World
 
 NATION_BOOKS = {
@@ -57,7 +58,7 @@ def test_a_nations_rulebook_speaks_its_words_and_is_drawn(
 
 
 def test_the_rulebook_page_shows_the_nations_words(raw: TestClient, world: World) -> None:
-    signed = raw.post("/session", data={"token": world.officer_token}, follow_redirects=False)
+    signed = sign_in(raw, world.officer_token)
     assert signed.status_code == 303
     page = raw.get("/rulebooks/scotland-learning-review-2021")
     assert page.status_code == 200
@@ -165,7 +166,7 @@ def test_partnerships_add_sets_the_nation_which_picks_the_rulebook(
         assert shown["notification_to_cpc"]["kind"] == "expectation"
         assert shown["notification_to_cpc"]["rag"] is None
         # The case page says "expected by", with no red/amber/green tag.
-        assert c.post("/session", data={"token": token}).status_code == 200
+        assert sign_in(c, token).status_code == 303
         page = c.get(f"/cases/{case['id']}").text
         assert "Expected by Mon 10 Mar 2025" in page  # aware Mon 3 Mar + 5 working days
         assert "tag--red" not in page
