@@ -8,11 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from api import cli_accounts, cli_data, cli_notify, cli_ops
-from config.settings import get_settings
+from api import cli_accounts, cli_audit, cli_data, cli_notify, cli_ops
+from config.settings import Settings, check_proxy_addresses, get_settings
 from workflow import migrate
-from workflow.access.permissions import markdown_table
+from workflow.access import disclosure
+from workflow.access.permissions import markdown_refusals, markdown_table
 from workflow.calendars import CalendarBook
 from workflow.errors import DomainError, RulebookInvalid
 from workflow.runtime import load_rulebooks, open_database
@@ -37,18 +39,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("CASEREVIEW_STRUCTURED_LOGS", "true")  # inherited by every worker
     get_settings.cache_clear()  # read the settings again, with that set
-    load_rulebooks(get_settings())  # refuse to start on an invalid rulebook, with the reasons
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    settings = get_settings()
+    load_rulebooks(settings)  # refuse to start on an invalid rulebook, with the reasons
+    uvicorn.run("api.main:create_app", **serve_options(args, settings))
     return 0
+
+
+def serve_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`. Forwarded headers (X-Forwarded-For/-Proto) are
+    believed only from the configured proxy addresses (`--forwarded-allow-ips`, else
+    CASEREVIEW_FORWARDED_ALLOW_IPS), from no one when neither is set (uvicorn's own
+    default would trust 127.0.0.1). ValueError names a bad address or a missing file."""
+    given = args.forwarded_allow_ips
+    trusted = settings.forwarded_allow_ips if given is None else check_proxy_addresses(given)
+    if args.ssl_keyfile and not args.ssl_certfile:
+        raise ValueError("--ssl-keyfile needs --ssl-certfile")
+    for flag, path in (("--ssl-certfile", args.ssl_certfile), ("--ssl-keyfile", args.ssl_keyfile)):
+        if path and not os.path.isfile(path):
+            raise ValueError(f"{flag}: no such file {path}")
+    return {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": trusted is not None,
+        "forwarded_allow_ips": trusted or "",
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+    }
 
 
 def _cmd_check_rulebooks(_args: argparse.Namespace) -> int:
@@ -83,7 +103,16 @@ def _cmd_refresh_deadlines(_args: argparse.Namespace) -> int:
 
 
 def _cmd_permissions(_args: argparse.Namespace) -> int:
-    print(PERMISSIONS_HEADER + markdown_table(), end="")
+    print(
+        PERMISSIONS_HEADER
+        + markdown_table()
+        + "\n"
+        + disclosure.markdown()
+        + REFUSALS_HEADER
+        + markdown_refusals()
+        + ACCOUNTS_SECTION,
+        end="",
+    )
     return 0
 
 
@@ -94,9 +123,54 @@ place that decides. Scope: `partnership` = the cases of the partnership where th
 role is held; `assigned` = only cases the person is assigned to (independent
 reviewers, named when the reviewer is commissioned); `all` = every partnership.
 A case outside every scope of the caller answers 404, exactly like a case that
-does not exist; a visible case with a missing permission answers 403. Without
-`case.read_personal` the stage records, timeline payloads and close reason are
-withheld (null).
+does not exist; a visible case with a missing permission answers 403. Which fields
+are personal data, and who sees them: the last section.
+
+"""
+
+ACCOUNTS_SECTION = """
+## Who changed who may do what
+
+Every change of an account is audited, in the same transaction, by
+workflow/access/accounts.py (so the CLI and any admin page alike): who (`cli:<OS login>`
+for the CLI, the username for the API), when, what, and from where (`cli <host name>`,
+or the client's address). A call that changes nothing is recorded as `unchanged`; a
+refused one (unknown user, duplicate) changes nothing and records nothing.
+
+Each record of an account names it by user id and username; besides:
+
+| action | chain | detail |
+|---|---|---|
+| `partnership.created` | system | partnership id and code, division (no user) |
+| `account.user_created` | system | system admin?, sign-on issuer, e-mail set? |
+| `account.role_granted`, `_revoked` | the partnership's | role, partnership, personal data? |
+| `account.token_created`, `_revoked` | system | token id, expiry |
+| `account.email_changed` | system | `set` or `cleared` |
+| `account.sign_on_mapped`, `_cleared` | system | issuer, whether a mapping was replaced |
+| `account.user_disabled`, `_enabled` | system | - |
+
+A username is a member of staff's identifier (it is already the `actor` of every record
+they write), so it is recorded; display names, e-mail addresses, sign-on subjects (an
+e-mail address at some issuers), token secrets, hashes and labels never are.
+
+## Single sign-on
+
+A token from the configured issuer reaches the user mapped to its `iss` + `sub`
+(`casereview users add USER --oidc-subject SUB`, `casereview users sign-on USER SUB`;
+the issuer defaults to `CASEREVIEW_OIDC_ISSUER`). Only where
+`CASEREVIEW_OIDC_MATCH_USERNAME` is on (default off) may a token whose subject is mapped
+to no one reach the user whose username equals its `CASEREVIEW_OIDC_USER_CLAIM` (default
+`preferred_username`), and never a user who is mapped to a subject: a username claim is
+often editable by its owner at the issuer. A mapping made before migration 0011 has no
+issuer and matches the configured issuer's tokens.
+"""
+
+REFUSALS_HEADER = """
+## What a 403 says
+
+A refusal names what the caller's roles do not allow in words, from the same file
+(`WORDS`): "your roles do not allow adjusting deadlines on this case", "your roles in
+'alpha' do not allow managing notifications".
 
 """
 
@@ -118,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses/networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed (default: CASEREVIEW_FORWARDED_ALLOW_IPS, "
+        "else none)",
+    )
+    p.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("check-rulebooks", help="load and validate every rulebook")
     p.set_defaults(func=_cmd_check_rulebooks)
@@ -131,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=_cmd_permissions
     )
     cli_accounts.register(sub)
+    cli_audit.register(sub)
     cli_data.register(sub)
     cli_ops.register(sub)
     cli_notify.register(sub)

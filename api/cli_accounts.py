@@ -1,8 +1,15 @@
-"""`casereview setup | partnerships | users | tokens | audit`: accounts and audit."""
+"""`casereview setup | partnerships | users | tokens`: accounts (audit: cli_audit.py).
+
+Every change is audited by workflow/access/accounts.py as "cli:<OS login>" from
+"cli <host name>": only as trustworthy as the machine's accounts, since whoever can run
+the CLI holds the database's credentials."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from workflow.access import accounts
+from workflow.access import accounts, sign_on
+from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
-from workflow.audit import chain
+from workflow.calendar import Division
 from workflow.models import Membership, Partnership, User
+from workflow.nations import DEFAULT_NATION, NATIONS
 from workflow.runtime import open_database
 
 ALL_ROLES = [r.value for r in Role]
@@ -22,6 +31,20 @@ FIRST_ADMIN_ROLES = [Role.PARTNERSHIP_ADMIN, Role.NOTIFIER, Role.REVIEW_GROUP]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _actor() -> Actor:
+    """Who runs the CLI, where: the audit records' actor and origin."""
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):  # no login in the environment or the password database
+        login = f"uid-{os.getuid()}"
+    return Actor(f"cli:{login}", f"cli {socket.gethostname()}")
+
+
+def _issuer(given: str | None) -> str | None:
+    """The sign-on issuer of a subject: --oidc-issuer, else CASEREVIEW_OIDC_ISSUER."""
+    return given or get_settings().oidc_issuer
 
 
 def _print_token(issued: accounts.IssuedToken, username: str) -> None:
@@ -37,12 +60,15 @@ def cmd_setup(args: argparse.Namespace) -> int:
     def run(s: Session) -> tuple[accounts.IssuedToken, str] | None:
         if args.if_needed and s.scalar(select(User.id).limit(1)) is not None:
             return None
-        now = _now()
-        partnership = accounts.create_partnership(s, args.partnership, args.partnership_name, now)
-        user = accounts.create_user(s, args.admin, "Administrator", now, system_admin=True)
+        now, by = _now(), _actor()
+        partnership = accounts.create_partnership(
+            s, args.partnership, args.partnership_name, now, by=by
+        )
+        user = accounts.create_user(s, args.admin, "Administrator", now, system_admin=True, by=by)
         for role in FIRST_ADMIN_ROLES:
-            accounts.grant_role(s, user, partnership, role)
-        token = accounts.create_token(s, user, "set-up", now, timedelta(days=args.expires_days))
+            accounts.grant_role(s, user, partnership, role, now=now, by=by)
+        valid = timedelta(days=args.expires_days)
+        token = accounts.create_token(s, user, "set-up", now, valid, by=by)
         return token, user.username
 
     result = db.write(run)
@@ -61,15 +87,19 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def cmd_partnership_add(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    db.write(lambda s: accounts.create_partnership(s, args.code, args.name, _now(), args.division))
-    print(f"partnership {args.code!r} created")
+    db.write(
+        lambda s: accounts.create_partnership(
+            s, args.code, args.name, _now(), args.division, args.nation, by=_actor()
+        )
+    )
+    print(f"partnership {args.code!r} ({args.nation}) created")
     return 0
 
 
 def cmd_partnership_list(_args: argparse.Namespace) -> int:
     db = open_database(get_settings())
     for p in db.read(lambda s: list(s.scalars(select(Partnership).order_by(Partnership.code)))):
-        print(f"{p.code:20} {p.division:20} {p.name}")
+        print(f"{p.code:20} {p.nation:18} {p.division:20} {p.name}")
     return 0
 
 
@@ -77,16 +107,20 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
 
     def run(s: Session) -> None:
+        now, by = _now(), _actor()
         user = accounts.create_user(
             s,
             args.username,
             args.name or args.username,
-            _now(),
+            now,
+            oidc_issuer=_issuer(args.oidc_issuer) if args.oidc_subject else None,
             oidc_subject=args.oidc_subject,
             email=args.email,
+            by=by,
         )
         for role in args.role or []:
-            accounts.grant_role(s, user, accounts.get_partnership(s, args.partnership), role)
+            partnership = accounts.get_partnership(s, args.partnership)
+            accounts.grant_role(s, user, partnership, role, now=now, by=by)
 
     db.write(run)
     print(
@@ -104,6 +138,8 @@ def cmd_user_grant(args: argparse.Namespace) -> int:
             accounts.get_user(s, args.username),
             accounts.get_partnership(s, args.partnership),
             args.role,
+            now=_now(),
+            by=_actor(),
         )
     )
     print(f"{args.username!r} is {args.role} in {args.partnership!r}")
@@ -118,6 +154,8 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
             accounts.get_user(s, args.username),
             accounts.get_partnership(s, args.partnership),
             args.role,
+            now=_now(),
+            by=_actor(),
         )
     )
     print(
@@ -129,18 +167,42 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
 def cmd_user_active(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
     active = args.action == "enable"
-    db.write(lambda s: accounts.set_active(s, accounts.get_user(s, args.username), active))
+    db.write(
+        lambda s: accounts.set_active(
+            s, accounts.get_user(s, args.username), active, now=_now(), by=_actor()
+        )
+    )
     print(f"user {args.username!r} {'enabled' if active else 'disabled'}")
     return 0
 
 
 def cmd_user_email(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    db.write(lambda s: accounts.set_email(s, accounts.get_user(s, args.username), args.address))
+    db.write(
+        lambda s: accounts.set_email(
+            s, accounts.get_user(s, args.username), args.address, now=_now(), by=_actor()
+        )
+    )
     print(
         f"{args.username!r} is reached at {args.address}"
         if args.address
         else f"{args.username!r} has no e-mail address"
+    )
+    return 0
+
+
+def cmd_user_sign_on(args: argparse.Namespace) -> int:
+    db = open_database(get_settings())
+    issuer = _issuer(args.issuer) if args.subject else None
+    db.write(
+        lambda s: sign_on.set_sign_on(
+            s, accounts.get_user(s, args.username), issuer, args.subject, now=_now(), by=_actor()
+        )
+    )
+    print(
+        f"{args.username!r} signs on as that subject of {issuer}"
+        if args.subject
+        else f"{args.username!r} is mapped to no sign-on subject"
     )
     return 0
 
@@ -165,7 +227,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     valid = timedelta(days=args.expires_days) if args.expires_days else None
     issued = db.write(
         lambda s: accounts.create_token(
-            s, accounts.get_user(s, args.username), args.label, _now(), valid
+            s, accounts.get_user(s, args.username), args.label, _now(), valid, by=_actor()
         )
     )
     _print_token(issued, args.username)
@@ -174,7 +236,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    db.write(lambda s: accounts.revoke_token(s, uuid.UUID(args.token_id), _now()))
+    db.write(lambda s: accounts.revoke_token(s, uuid.UUID(args.token_id), _now(), by=_actor()))
     print(f"token {args.token_id} revoked")
     return 0
 
@@ -190,15 +252,6 @@ def cmd_token_list(args: argparse.Namespace) -> int:
         expiry = token.expires_at.date().isoformat() if token.expires_at else "never"
         print(f"{token.id}  {username:20} {status:8} expires {expiry:10}  {token.label}")
     return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    db = open_database(get_settings())
-    reports = db.read_snapshot(lambda s: chain.verify_all(s, only=args.chain or None))
-    for r in reports:
-        where = "" if r.ok else f": first broken link at seq {r.first_broken_seq} - {r.problem}"
-        print(f"{r.chain:20} {r.records:8} records  {'ok' if r.ok else 'BROKEN'}{where}")
-    return 0 if all(r.ok for r in reports) else 1
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -217,9 +270,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("code")
     p.add_argument("--name", required=True)
     p.add_argument(
+        "--nation",
+        default=DEFAULT_NATION,
+        choices=NATIONS,
+        help="picks the default rulebook of new cases, the calendar and the words",
+    )
+    p.add_argument(
         "--division",
-        default="england-and-wales",
-        choices=["england-and-wales", "scotland", "northern-ireland"],
+        default=None,
+        choices=[d.value for d in Division],
+        help="bank-holiday calendar; default: the nation's (must match it)",
     )
     p.set_defaults(func=cmd_partnership_add)
     part.add_parser("list").set_defaults(func=cmd_partnership_list)
@@ -232,13 +292,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--name")
     p.add_argument("--partnership", help="partnership code for --role")
     p.add_argument("--role", action="append", choices=ALL_ROLES)
-    p.add_argument("--oidc-subject", help="single sign-on subject mapped to this user")
+    p.add_argument("--oidc-subject", help="single sign-on subject (`sub`) mapped to this user")
+    p.add_argument("--oidc-issuer", help="the subject's issuer (default CASEREVIEW_OIDC_ISSUER)")
     p.add_argument("--email", help="where e-mail subscriptions addressed to a role reach them")
     p.set_defaults(func=cmd_user_add)
     p = users.add_parser("email", help="set (or, without ADDRESS, clear) a user's e-mail address")
     p.add_argument("username")
     p.add_argument("address", nargs="?", default=None)
     p.set_defaults(func=cmd_user_email)
+    p = users.add_parser(
+        "sign-on", help="map a user to a sign-on subject (or, without SUBJECT, to none)"
+    )
+    p.add_argument("username")
+    p.add_argument("subject", nargs="?", default=None, help="the token's `sub`")
+    p.add_argument("--issuer", help="the subject's issuer (default CASEREVIEW_OIDC_ISSUER)")
+    p.set_defaults(func=cmd_user_sign_on)
     p = users.add_parser("grant")
     p.add_argument("username")
     p.add_argument("--partnership", required=True)
@@ -269,10 +337,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = tokens.add_parser("list")
     p.add_argument("username", nargs="?")
     p.set_defaults(func=cmd_token_list)
-
-    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
-        dest="action", required=True
-    )
-    p = audit.add_parser("verify", help="recompute every hash chain; exit 1 if one is broken")
-    p.add_argument("--chain", action="append", help="only this chain (partnership code)")
-    p.set_defaults(func=cmd_audit_verify)

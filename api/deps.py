@@ -29,12 +29,15 @@ from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
 from workflow.access.principal import Principal
 from workflow.access.rate_limit import RateLimits
+from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache, generation
+from workflow.audit.verification import Anchor
 from workflow.calendars import CalendarBook
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
 from workflow.loop_reader import PgLoopReader
+from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
 from workflow.services.base import Context
@@ -61,6 +64,10 @@ class Services:
     summaries: SummaryCache = field(default_factory=SummaryCache)  # api/summary_cache.py
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)  # the web's timeouts
+    cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
+    audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
+    nations: NationBook = field(default_factory=NationBook.bundled)  # config/nations.yaml
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)
@@ -181,12 +188,12 @@ async def _authenticate(
     if services.oidc is not None and looks_like_jwt(raw):
         oidc = services.oidc
         try:
-            subject = oidc.subject(oidc.verify(raw, now=now))
+            identity = oidc.identity(oidc.verify(raw, now=now))
         except KeySetUnavailable:
             raise SignOnUnavailable("the sign-on keys cannot be fetched; try again") from None
         except InvalidToken as exc:
             raise NotAuthenticated(f"single sign-on token refused: {exc}") from None
-        principal = await services.read(lambda s: accounts.authenticate_subject(s, subject))
+        principal = await services.read(lambda s: accounts.authenticate_identity(s, identity))
     else:
         principal = await _token_principal(services, raw, now)
     return principal
@@ -211,7 +218,8 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def client_host(request: Request) -> str:
-    """The TCP peer's address (`casereview serve` trusts no X-Forwarded-For)."""
+    """The client's address: the TCP peer's, or the X-Forwarded-For of a trusted proxy
+    (`casereview serve --forwarded-allow-ips`; nobody's by default)."""
     return request.client.host if request.client else "-"
 
 

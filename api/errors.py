@@ -35,6 +35,8 @@ from workflow.errors import (
     PreconditionRequired,
     RateLimited,
     SignOnUnavailable,
+    StorageFull,
+    StorageUnavailable,
     UnknownRulebook,
     UnsupportedDocument,
     VersionMismatch,
@@ -71,6 +73,17 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str, str]] = {
     # inspecting the data directly"); both name the field in `errors`.
     UnsupportedDocument: (415, "unsupported-document", "The file is not an allowed type"),
     DocumentTooLarge: (413, "document-too-large", "The file is too large"),
+    # The document store's filesystem: full (RFC 4918 11.5: "considered to be
+    # temporary", so with Retry-After) or failing otherwise; the upload was refused.
+    StorageFull: (507, "insufficient-storage", "The document store is full"),
+    StorageUnavailable: (503, "unavailable", "Service temporarily unavailable"),
+}
+# Retry-After (seconds) for the unavailable kinds: freeing space takes someone longer.
+RETRY_AFTER: dict[type[DomainError], str] = {
+    StorageFull: "60",
+    StorageUnavailable: "30",
+    DatabaseUnavailable: "2",
+    SignOnUnavailable: "2",
 }
 
 
@@ -137,8 +150,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["ETag"] = f'"{exc.current_version}"'
     if isinstance(exc, InvalidFacts):
         extra = {"errors": [{"field": exc.field, "message": exc.detail}]}
-    if isinstance(exc, DatabaseUnavailable | SignOnUnavailable):
-        headers["Retry-After"] = "2"
+    retry_after = next((RETRY_AFTER[c] for c in type(exc).__mro__ if c in RETRY_AFTER), None)
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, NotAuthenticated):
@@ -242,6 +256,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Rate limit exceeded (the detail names it); retry after Retry-After seconds",
         500: "Internal error",
         503: "Database unavailable; retry",
+        507: "The document store is full; retry after Retry-After seconds",
     }
     return {
         s: {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -37,13 +38,16 @@ from api.routes import (
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
 from workflow.access.rate_limit import RateLimits
+from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
 from workflow.calendars import CalendarBook
 from workflow.database import Database
+from workflow.documents.cleanup import clean_uploads
 from workflow.documents.storage import LocalDiskStorage
 from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
-from workflow.runtime import load_rulebooks, open_database
+from workflow.nations import NationBook
+from workflow.runtime import audit_anchor, load_rulebooks, open_database
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
 
@@ -76,15 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc = oidc_verifier(settings)
     calendars = CalendarBook.load(settings.calendar_file)
     taxonomy = Taxonomy.load(settings.themes_file)  # an invalid file stops start-up
+    nations = NationBook.load(settings.nations_file)  # so does a nation without its words
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.structured_logs:
             configure_logging(settings.log_level)
         database = open_database(settings)
+        storage = LocalDiskStorage(settings.effective_documents_dir)
         app.state.services = Services(
             database=database,
-            storage=LocalDiskStorage(settings.effective_documents_dir),
+            storage=storage,
             rulebooks=registry,
             calendars=calendars,
             oidc=oidc,
@@ -98,8 +104,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 window_seconds=settings.rate_limit_window_seconds,
             ),
             pg_reader=pg_loop_reader(settings, database),
+            sessions=SessionPolicy(
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                absolute=timedelta(hours=settings.session_absolute_hours),
+            ),
+            cookie_secure=settings.cookie_secure == "always",
+            audit_anchor=audit_anchor(settings),
+            nations=nations,
         )
         _warn_about_calendar(database, calendars)
+        _settle_uploads(database, storage, settings)
         try:
             yield
         finally:
@@ -177,6 +191,26 @@ def _warn_about_calendar(database: Database, calendars: CalendarBook) -> None:
         )
 
 
+def _settle_uploads(database: Database, storage: LocalDiskStorage, settings: Settings) -> None:
+    """Uploads a crash interrupted (workflow/documents/cleanup.py): the scratch space
+    only, so start-up stays quick however large the store; `casereview documents
+    clean-orphans` also looks for placed files no version refers to."""
+    try:
+        report = clean_uploads(
+            database,
+            storage,
+            datetime.now(UTC),
+            older_than=timedelta(minutes=settings.upload_leftover_minutes),
+            client="start-up",
+            audit_always=False,
+        )
+    except Exception as exc:  # the database not reachable (or not migrated) yet
+        log.warning("upload leftovers not checked at start-up: %s", type(exc).__name__)
+        return
+    if report.changed:
+        log.warning("upload leftovers at start-up: %s", report.describe())
+
+
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:
     """The single sign-on verifier when an issuer is configured, else None."""
     if not settings.oidc_issuer:
@@ -190,6 +224,7 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
             jwks_file=settings.oidc_jwks_file,
             jwks_url=settings.oidc_jwks_url,
             user_claim=settings.oidc_user_claim,
+            match_username=settings.oidc_match_username,
         )
     )
 

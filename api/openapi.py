@@ -33,6 +33,7 @@ RETRY_AFTER = {
 HEADERS = {
     "429": RETRY_AFTER,
     "503": RETRY_AFTER,
+    "507": RETRY_AFTER,
     "401": {"WWW-Authenticate": {"description": "Bearer realm", "schema": {"type": "string"}}},
     "412": {"ETag": {"description": "The case's current version.", "schema": {"type": "string"}}},
 }

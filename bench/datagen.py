@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from workflow.access import accounts
+from workflow.access.account_audit import Actor
 from workflow.database import Database
 from workflow.models import (
     Action,
@@ -89,10 +90,14 @@ def principals(database: Database, now: datetime) -> Principals:
     """Create the partnerships and the three callers; returns their tokens. On a
     database generated earlier (`--scale-server`), new tokens for its callers."""
 
+    by = Actor("bench", "bench")
+
     def existing(s: Session) -> Principals:
         return Principals(
             *(
-                accounts.create_token(s, accounts.get_user(s, f"bench-{name}"), "bench", now).secret
+                accounts.create_token(
+                    s, accounts.get_user(s, f"bench-{name}"), "bench", now, by=by
+                ).secret
                 for name in ("national", "officer", "viewer")
             )
         )
@@ -120,12 +125,12 @@ def principals(database: Database, now: datetime) -> Principals:
             ("officer", ("notifier", "review_group"), COMMAND_PARTNERSHIPS),
             ("viewer", ("viewer",), ("p000",)),
         ):
-            user = accounts.create_user(s, f"bench-{name}", name, now)
+            user = accounts.create_user(s, f"bench-{name}", name, now, by=by)
             for code in codes:
                 where = home if code == "p000" else accounts.get_partnership(s, code)
                 for role in roles:
-                    accounts.grant_role(s, user, where, role)
-            out.append(accounts.create_token(s, user, "bench", now).secret)
+                    accounts.grant_role(s, user, where, role, now=now, by=by)
+            out.append(accounts.create_token(s, user, "bench", now, by=by).secret)
         return Principals(*out)
 
     return database.write(run)

@@ -32,6 +32,7 @@ from config.settings import Settings  # noqa: E402
 from tests.support.factories import BODIES, incident  # noqa: E402
 from workflow import migrate  # noqa: E402
 from workflow.access import accounts  # noqa: E402
+from workflow.access.account_audit import Actor  # noqa: E402
 from workflow.runtime import open_database  # noqa: E402
 
 Request: TypeAlias = tuple[str, dict[str, str], int]  # path, headers, expected status
@@ -50,13 +51,14 @@ def tokens(settings: Settings) -> tuple[str, str]:
     now = datetime.now(UTC)
 
     def run(s: Session) -> tuple[str, str]:
-        partnership = accounts.create_partnership(s, "bench", "Bench partnership", now)
+        by = Actor("bench", "bench")
+        partnership = accounts.create_partnership(s, "bench", "Bench partnership", now, by=by)
         out = []
         for name, roles in (("officer", ("notifier", "review_group")), ("viewer", ("viewer",))):
-            user = accounts.create_user(s, name, name, now)
+            user = accounts.create_user(s, name, name, now, by=by)
             for role in roles:
-                accounts.grant_role(s, user, partnership, role)
-            out.append(accounts.create_token(s, user, "bench", now).secret)
+                accounts.grant_role(s, user, partnership, role, now=now, by=by)
+            out.append(accounts.create_token(s, user, "bench", now, by=by).secret)
         return out[0], out[1]
 
     database = open_database(settings)

@@ -6,10 +6,12 @@ Every value can be set by an environment variable prefixed CASEREVIEW_
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,12 +42,33 @@ class Settings(BaseSettings):
         description="A pending deadline is amber within this many "
         "working days of its due date (green before, red when overdue or met late).",
     )
-    default_rulebook: str = "england-2023"
+    default_rulebook: str = Field(
+        default="england-2023",
+        description="The rulebook of new cases of English partnerships (when in force on "
+        "the aware date; else the English one in force then).",
+    )
+    # Per nation (docs/nations.md): the rulebook of a partnership's new cases follows its
+    # nation; each must be a loaded rulebook of that nation.
+    default_rulebook_wales: str = "wales-susr-2024"
+    default_rulebook_scotland: str = "scotland-learning-review-2021"
+    default_rulebook_northern_ireland: str = "northern-ireland-cmr-2012"
+    nations_file: Path = Field(
+        default=Path(__file__).resolve().parent / "nations.yaml",
+        description="Each nation's words: board, national body, review (config/nations.yaml).",
+    )
     documents_dir: Path | None = Field(
         default=None, description="Where uploaded documents are stored; default data_dir/documents."
     )
     max_upload_bytes: int = Field(
         default=25_000_000, ge=1_000, description="Largest accepted document upload."
+    )
+    upload_leftover_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=10_080,
+        description="A crashed upload's part file (or a stored file no version refers to) "
+        "is removed once older than this: long past any upload still running in another "
+        "worker or host sharing the document store (docs/operations.md).",
     )
     themes_file: Path = Field(
         default=Path(__file__).resolve().parent / "themes.yaml",
@@ -117,6 +140,32 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(
         default=60, ge=1, le=3600, description="The window both rate limits count in."
     )
+    # --- the web dashboard's sessions and the server behind a proxy (docs/operations.md) ---
+    session_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="A browser session ends after this long without a page being opened "
+        "(the case page's background checks do not count).",
+    )
+    session_absolute_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A browser session ends this long after sign-in, however active.",
+    )
+    cookie_secure: Literal["always", "auto"] = Field(
+        default="auto",
+        description="`auto`: the session cookie is Secure when the request arrived over "
+        "HTTPS (directly, or as a trusted proxy's X-Forwarded-Proto says); `always`: "
+        "Secure whatever the scheme (set it whenever users reach the site over HTTPS).",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto `casereview serve` believes; unset: "
+        "forwarded headers are ignored from everyone. `--forwarded-allow-ips` overrides.",
+    )
     docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS off."
@@ -125,7 +174,17 @@ class Settings(BaseSettings):
     oidc_audience: str | None = None
     oidc_jwks_file: Path | None = None
     oidc_jwks_url: str | None = None
-    oidc_user_claim: str = "preferred_username"
+    oidc_user_claim: str = Field(
+        default="preferred_username",
+        description="Single sign-on: the claim matched to a local username, and only when "
+        "CASEREVIEW_OIDC_MATCH_USERNAME is on.",
+    )
+    oidc_match_username: bool = Field(
+        default=False,
+        description="Single sign-on: let a token whose issuer + subject are mapped to no "
+        "user reach the user whose username equals its CASEREVIEW_OIDC_USER_CLAIM. Never "
+        "reaches a user mapped to a subject. Off: only mapped users sign on.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest accepted request body."
     )
@@ -164,10 +223,44 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # --- audit checkpoints (docs/audit.md): outside the database they protect ---
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed checkpoints of every audit chain "
+        "(`casereview audit checkpoint`); `audit verify` and GET /audit/verification "
+        "compare the chains with it. Unset: truncation, a removed chain and rewriting "
+        "with recomputed hashes cannot be detected. Keep it off the database's host or "
+        "ship it elsewhere.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs checkpoints; only the "
+        "checkpoint job needs it (`casereview audit keygen`). Never in the database.",
+    )
+    audit_verify_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 public key (PEM) that verifies checkpoints; default: the "
+        "public half of audit_signing_key_file. The API needs only this.",
+    )
     log_level: str = "INFO"
     structured_logs: bool = Field(
         default=False, description="JSON logs on stderr (`casereview serve` turns them on)."
     )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str | None) -> str | None:
+        return check_proxy_addresses(value)
+
+    @property
+    def nation_default_rulebooks(self) -> dict[str, str]:
+        """nation -> the default rulebook id of its partnerships' new cases."""
+        return {
+            "england": self.default_rulebook,
+            "wales": self.default_rulebook_wales,
+            "scotland": self.default_rulebook_scotland,
+            "northern_ireland": self.default_rulebook_northern_ireland,
+        }
 
     @property
     def effective_documents_dir(self) -> Path:
@@ -178,6 +271,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'casereview.db').as_posix()}"
+
+
+def check_proxy_addresses(value: str | None) -> str | None:
+    """Trusted proxy addresses as uvicorn takes them ("10.0.0.5,10.1.0.0/16"), or None
+    for none. `*` (trust every peer) is refused: anyone could then claim any address
+    and scheme. ValueError names the first entry that is not an address or network."""
+    if value is None or not value.strip():
+        return None
+    items = [item.strip() for item in value.split(",")]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"forwarded_allow_ips: {item!r} is not an IP address or network (CIDR)"
+            ) from None
+    return ",".join(items)
 
 
 @lru_cache(maxsize=1)

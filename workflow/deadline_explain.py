@@ -99,6 +99,11 @@ def _headline(s: DeadlineStatus, t: Trace) -> str:
             f"Overdue by {count(s.working_days_late or 0, 'working day')}: "
             f"{s.met_by_fact} is not recorded and was due {fmt(due)}."
         )
+    if state == "pending" and due is not None and s.kind == "expectation":
+        return (
+            f"Expected by {fmt(due)}: a local expectation (the guidance gives no number), "
+            "never overdue."
+        )
     if state == "pending" and due is not None:
         if s.kind == "earliest":
             verb = s.met_by_fact.removesuffix("_date").replace("_", " ")
@@ -113,6 +118,9 @@ def _headline(s: DeadlineStatus, t: Trace) -> str:
         where = f"{fmt(met)} ({s.met_by_fact})"
         if due is None:
             return f"Met on {where}; no due date, as {s.from_fact} is not recorded."
+        if s.kind == "expectation":
+            by = "by" if s.on_time else "after"
+            return f"Met on {where}, {by} the expected date {fmt(due)}."
         if s.kind == "earliest":
             return (
                 f"Met on {where}, on or after the earliest date."
@@ -129,7 +137,7 @@ def describe(s: DeadlineStatus, t: Trace) -> str:
     """The whole explanation of one status."""
     parts = [_headline(s, t)]
     start = rule(s) + (f" ({fmt(s.from_date)})" if s.from_date is not None else "")
-    label = "Earliest" if s.kind == "earliest" else "Due"
+    label = {"earliest": "Earliest", "expectation": "Expected by"}.get(s.kind, "Due")
     if s.due_date is None:
         would = f", which would give {fmt(t.raw_due)}" if t.raw_due is not None else ""
         parts.append(f"Rule: {start}{would}.")

@@ -20,7 +20,9 @@ Status of one deadline, in order of precedence:
 3. the from fact is missing: NOT_STARTED;
 4. an open pause (pausable deadlines only): PAUSED;
 5. otherwise PENDING, or OVERDUE once today is after the due date. An `earliest`
-   deadline (a date before which the met_by fact should NOT happen) is never overdue.
+   deadline (a date before which the met_by fact should NOT happen) is never overdue,
+   nor is an `expectation` (a local, configurable date where the guidance gives no
+   number): it stays PENDING past its date, with no RAG rating, met early or late.
 
 Adjustments (recorded on the case's timeline by the service layer) are applied in the
 order given: a pause..resume interval pushes the due date later by its length in the
@@ -90,7 +92,7 @@ class DeadlineStatus:
     name: str
     title: str
     source: str
-    kind: Literal["due_by", "earliest"]
+    kind: Literal["due_by", "earliest", "expectation"]
     unit: DeadlineUnit
     amount: int
     direction: Literal["after", "before"]
@@ -101,6 +103,8 @@ class DeadlineStatus:
     state: DeadlineState
     due_date: date | None
     on_time: bool | None  # MET: on or before the due date (earliest: on or after it)
+    # working_days_late / _remaining and rag are None for an expectation, except
+    # working_days_remaining while its date is still ahead (0 = expected today).
     working_days_late: int | None  # MET (due_by): 0 or N late; OVERDUE: overdue by N
     working_days_remaining: int | None  # PENDING (due_by): due in N (0 = due today)
     rag: Rag | None
@@ -149,7 +153,14 @@ def evaluate(
     late: int | None = None
     remaining: int | None = None
     rag: Rag | None = None
-    if status is DeadlineState.MET and due is not None and met_date is not None:
+    if deadline.kind == "expectation":
+        # Never late, never red: only whether it was met by the expected date, and how
+        # far ahead the expected date still is.
+        if status is DeadlineState.MET and due is not None and met_date is not None:
+            on_time = met_date <= due
+        elif status is DeadlineState.PENDING and due is not None and today <= due:
+            remaining = calendar.working_days_between(today, due)
+    elif status is DeadlineState.MET and due is not None and met_date is not None:
         if deadline.kind == "earliest":
             on_time = met_date >= due
         else:

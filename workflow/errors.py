@@ -95,6 +95,15 @@ class DocumentTooLarge(InvalidFacts):
     """An upload over the configured size limit."""
 
 
+class StorageUnavailable(DomainError):
+    """The document store failed (an I/O error, a read-only or missing filesystem, or
+    content not yet in place); nothing was recorded. Try again later."""
+
+
+class StorageFull(StorageUnavailable):
+    """The document store has no space left (ENOSPC) or its quota is used up (EDQUOT)."""
+
+
 class SignOnUnavailable(DomainError):
     """The single sign-on keys could not be fetched; try again shortly."""
 

@@ -130,11 +130,13 @@ class Input(BaseModel):
 
 def is_one_email_address(text: str) -> bool:
     """One plausible address (local@domain): what SMTP's RCPT TO and a header can carry
-    safely; no list separators, spaces, angle brackets or line breaks."""
+    safely; no list separators, spaces, angle brackets, line breaks, nor any character
+    the character policy refuses (a bidi override would disguise the address)."""
     local, at, domain = text.partition("@")
     return (
         bool(local and at and domain)
         and "@" not in domain
         and len(text) <= 320
         and not any(c in text for c in ' ,;<>\r\n\t"()[]\\')
+        and refused_character(text) is None
     )

@@ -21,7 +21,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from workflow.calendar import Division
 from workflow.errors import RulebookInvalid, UnknownRulebook
+from workflow.nations import DEFAULT_NATION, Nation
 
 START = "start"
 
@@ -69,15 +71,21 @@ class DeadlineDef(_Strict):
     # "due_by": the met_by fact should happen on or before the date (the usual kind).
     # "earliest": it should NOT happen before the date (e.g. a published report stays
     # online at least 12 months: withdrawal is allowed from the date on).
-    kind: Literal["due_by", "earliest"] = "due_by"
+    # "expectation": the guidance names the step but gives no number, so the amount is a
+    # local, configurable expectation: shown as "expected by", never overdue, never red,
+    # never refused and never counted by the overdue lists, dashboard or reminders.
+    kind: Literal["due_by", "earliest", "expectation"] = "due_by"
 
 
 class Rulebook(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: int = Field(ge=1)
     title: str
-    nation: str
-    calendar: str
+    nation: Nation
+    calendar: Division
+    # The review's name under this rulebook when it differs from the nation's usual one
+    # (config/nations.yaml), e.g. Wales's child practice reviews before the SUSR.
+    review_name: str | None = None
     rapid_review_clock_start: Literal["aware_date", "notification_date"] = "aware_date"
     effective_from: date | None = None
     effective_to: date | None = None
@@ -165,6 +173,8 @@ def validate(
         ]
         if d.applies_if is not None and d.applies_if not in guards:
             problems.append(f"{where} names guard {d.applies_if!r}, which the code does not define")
+        if d.kind == "expectation" and d.refuse_when_missed:
+            problems.append(f"{where} is an expectation, which is never refused")
     return problems
 
 
@@ -191,11 +201,29 @@ def parse(data: Mapping[str, Any], origin: str) -> Rulebook:
 class RulebookRegistry:
     """The loaded rulebooks, by (id, version). Immutable after construction."""
 
-    def __init__(self, rulebooks: Iterable[Rulebook], default_id: str) -> None:
+    def __init__(
+        self,
+        rulebooks: Iterable[Rulebook],
+        default_id: str,
+        nation_defaults: Mapping[str, str] | None = None,
+    ) -> None:
+        """`default_id` is England's default; `nation_defaults` (nation -> rulebook id)
+        the other nations'. A nation's default must be of that nation; one that is not
+        loaded (a directory of English rulebooks only) is left out, and that nation's
+        cases then take its rulebook in force, if any."""
         self._by_key = {rb.key: rb for rb in rulebooks}
         self.default_id = default_id
         if not any(k[0] == default_id for k in self._by_key):
             raise RulebookInvalid(default_id, ["the default rulebook is not loaded"])
+        self.nation_defaults: dict[str, str] = {}
+        for nation, rulebook_id in {**(nation_defaults or {}), DEFAULT_NATION: default_id}.items():
+            book = next((rb for (i, _), rb in self._by_key.items() if i == rulebook_id), None)
+            if book is not None and book.nation != nation:
+                raise RulebookInvalid(
+                    rulebook_id, [f"the default rulebook of {nation} is {book.nation}'s"]
+                )
+            if book is not None:
+                self.nation_defaults[nation] = rulebook_id
 
     def get(self, rulebook_id: str, version: int | None = None) -> Rulebook:
         """The given version, or the latest version when `version` is None."""
@@ -209,21 +237,23 @@ class RulebookRegistry:
             raise UnknownRulebook(f"no rulebook {label!r}; loaded: {', '.join(self.ids())}")
         return found
 
-    def in_force(self, on: date) -> Rulebook:
-        """The rulebook governing a case whose clock starts `on`: the default one if it
-        was in force then, else the in-force one that took effect most recently."""
+    def in_force(self, on: date, nation: str = DEFAULT_NATION) -> Rulebook:
+        """The rulebook of `nation` governing a case whose clock starts `on`: the nation's
+        default one if it was in force then, else its in-force one that took effect most
+        recently."""
         latest = {rb.id: self.get(rb.id) for rb in self._by_key.values()}
         candidates = [
             rb
             for rb in latest.values()
-            if (rb.effective_from is None or rb.effective_from <= on)
+            if rb.nation == nation
+            and (rb.effective_from is None or rb.effective_from <= on)
             and (rb.effective_to is None or on <= rb.effective_to)
         ]
         if not candidates:
             raise UnknownRulebook(
-                f"no rulebook was in force on {on}; name one of: {', '.join(self.ids())}"
+                f"no {nation} rulebook was in force on {on}; name one of: {', '.join(self.ids())}"
             )
-        default = latest.get(self.default_id)
+        default = latest.get(self.nation_defaults.get(nation, self.default_id))
         if default in candidates:
             return default
         return max(candidates, key=lambda rb: rb.effective_from or date.min)
@@ -251,6 +281,7 @@ def load_directory(
     known_guards: Iterable[str],
     known_triggers: Iterable[str],
     known_facts: Iterable[str],
+    nation_defaults: Mapping[str, str] | None = None,
 ) -> RulebookRegistry:
     """Load every *.yaml rulebook in `directory`, validate each, or raise RulebookInvalid."""
     guards, triggers, facts = list(known_guards), list(known_triggers), list(known_facts)
@@ -271,4 +302,4 @@ def load_directory(
         loaded.append(rulebook)
     if not loaded:
         raise RulebookInvalid(str(directory), ["no rulebook files (*.yaml) found"])
-    return RulebookRegistry(loaded, default_id)
+    return RulebookRegistry(loaded, default_id, nation_defaults)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.settings import Settings
+from workflow.audit.verification import Anchor
 from workflow.database import Database, make_engine
 from workflow.facts import ALL_FACTS
 from workflow.guards import GUARDS
@@ -19,6 +20,17 @@ def load_rulebooks(settings: Settings) -> RulebookRegistry:
         known_guards=GUARDS,
         known_triggers=COMMANDS,
         known_facts=ALL_FACTS,
+        nation_defaults=settings.nation_default_rulebooks,
+    )
+
+
+def audit_anchor(settings: Settings) -> Anchor | None:
+    """The signed checkpoints audit verification compares with (None: not configured)."""
+    if settings.audit_checkpoint_file is None:
+        return None
+    return Anchor(
+        settings.audit_checkpoint_file,
+        settings.audit_verify_key_file or settings.audit_signing_key_file,
     )
 
 

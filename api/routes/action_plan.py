@@ -16,7 +16,7 @@ from api.schemas.actions import ActionList, ActionOut, ActionPlanOut
 from api.schemas.cases import CaseOut
 from api.schemas.params import IsoDate
 from workflow.services import action_plan as plan
-from workflow.services import action_queries, thematic
+from workflow.services import action_queries, queries, thematic
 from workflow.services.base import Context
 from workflow.services.idempotency import Outcome
 
@@ -37,8 +37,19 @@ def _plan_outcome(session: Session, ctx: Context, case_id: uuid.UUID, status: in
     responses=responses(401, 404, 422, 503),
 )
 async def get_action_plan(case_id: uuid.UUID, services: ServicesDep, ctx: Ctx) -> ActionPlanOut:
-    """The case's recommendations and actions, with progress and overdue / due-soon flags."""
-    return await services.read(lambda s: ActionPlanOut.of(action_queries.plan_of(s, ctx, case_id)))
+    """The case's recommendations and actions, with progress and overdue / due-soon flags.
+    Texts, owners and notes are null where your role does not include personal data
+    (an action owner sees those of the actions assigned to them); a read that returns
+    them is audited."""
+
+    def read(session: Session) -> tuple[ActionPlanOut, list[uuid.UUID]]:
+        view = action_queries.plan_of(session, ctx, case_id)
+        return ActionPlanOut.of(view), view.personal_cases
+
+    out, personal = await services.read(read)
+    if personal:  # audited before it is sent, as a case read is
+        await services.write(lambda s: queries.record_reads(s, ctx, personal, "read_action_plan"))
+    return out
 
 
 @router.post(
@@ -136,13 +147,15 @@ async def list_actions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ActionList:
     """Actions across every case you may see, earliest due first: e.g. all open actions
-    of an agency (`agency=police&status=open`), overdue actions, actions by theme."""
+    of an agency (`agency=police&status=open`), overdue actions, actions by theme.
+    Descriptions, owners and reasons as in the case's action plan; audited per case
+    whose personal data is returned."""
     wanted = action_queries.ActionFilter(agency, status, theme, due_before)
-    return await services.read(
-        lambda s: ActionList(
-            items=[ActionOut.of(v) for v in action_queries.find_actions(s, ctx, wanted, limit)]
-        )
-    )
+    found = await services.read(lambda s: action_queries.find_actions(s, ctx, wanted, limit))
+    personal = action_queries.personal_cases(found)
+    if personal:
+        await services.write(lambda s: queries.record_reads(s, ctx, personal, "read_actions"))
+    return ActionList(items=[ActionOut.of(v) for v in found])
 
 
 @router.post(

@@ -2,8 +2,11 @@
 documents, download one version's bytes.
 
 Thin by design: the rules (access, content type by content, size, filenames,
-immutable versions, audit) live in workflow/documents. An upload is received,
-checked, recorded and committed before the 201 is sent.
+immutable versions, audit) live in workflow/documents. The caller is authenticated
+and checked against the case before the multipart body is read (the form is parsed
+in the route, not declared as a parameter, which FastAPI would read first). An
+upload is received, checked, recorded, committed and moved into place before the
+201 is sent.
 """
 
 # No `from __future__ import annotations`: FastAPI inspects the form models.
@@ -14,16 +17,18 @@ from datetime import datetime
 from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Header, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
 from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
 from workflow.documents.sniff import KINDS
-from workflow.documents.storage import CHUNK, Storage
+from workflow.documents.storage import CHUNK, Storage, store_error
 from workflow.inputs import Input
 from workflow.models import Document, DocumentVersion
 from workflow.services.base import Context
@@ -35,7 +40,7 @@ router = APIRouter(prefix="/api/v1", tags=["documents"])
 # (api/middleware.py); every other body keeps the general max_body_bytes.
 UPLOAD_PATHS = re.compile(r"^/api/v1/cases/[^/]+/documents(?:/[^/]+/versions)?/?$")
 MULTIPART_OVERHEAD = 64_000
-UPLOAD_ERRORS = responses(401, 403, 404, 413, 415, 422, 503)
+UPLOAD_ERRORS = responses(401, 403, 404, 413, 415, 422, 503, 507)
 
 
 class VersionOut(BaseModel):
@@ -100,6 +105,9 @@ class NewVersionForm(Input):
     file: UploadFile
 
 
+Form = NewDocumentForm | NewVersionForm
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -110,9 +118,6 @@ IdempotencyKey = Annotated[
         "fields, same content) returns the first response without a second version.",
     ),
 ]
-
-
-Multipart = Form(media_type="multipart/form-data")
 
 
 def _storage(services: Services) -> Storage:
@@ -126,19 +131,73 @@ def _render(document: Document, versions: list[DocumentVersion]) -> Outcome:
     return Outcome(201, out.model_dump(mode="json"), location=out.versions[-1].content_url)
 
 
+def _multipart(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body's OpenAPI entry: the form is read in the route, not declared
+    as a parameter (FastAPI would read it before authenticating the caller)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    content = {"multipart/form-data": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+async def _read_form(
+    request: Request, services: Services, ctx: Context, case_id: uuid.UUID, model: type[Form]
+) -> tuple[Form, FormData]:
+    """The validated form, read only now that the caller may upload here. A disk that
+    fails while the form parser spools the file is the store's refusal (audited); any
+    other parse failure is the client's (400, or 413 from the size limit)."""
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except OSError as exc:
+        refusal = store_error(exc)
+        await services.call(service.audit_refused_upload, services.database, ctx, case_id, refusal)
+        raise refusal from None
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(400, "There was an error parsing the body") from exc
+    try:
+        return model.model_validate(dict(form)), form
+    except ValidationError as exc:
+        await form.close()
+        errors: list[dict[str, Any]] = []
+        for error in exc.errors(include_url=False):
+            errors.append({**error, "loc": ("body", *error["loc"])})
+        raise RequestValidationError(errors) from None
+
+
 async def _upload(
-    services: Services, ctx: Context, req: UploadRequest, request: Request, response: Response
+    services: Services,
+    ctx: Context,
+    request: Request,
+    response: Response,
+    case_id: uuid.UUID,
+    document_id: uuid.UUID | None,
+    idempotency_key: str | None,
 ) -> DocumentOut:
-    max_bytes: int = request.app.state.max_upload_bytes
-    outcome, replayed = await services.call(
-        service.upload,
-        services.database,
-        _storage(services),
-        ctx,
-        req,
-        _render,
-        max_bytes=max_bytes,
-    )
+    database = services.database
+    await services.call(service.authorize_upload, database, ctx, case_id, document_id)
+    model: type[Form] = NewVersionForm if document_id else NewDocumentForm
+    form, raw = await _read_form(request, services, ctx, case_id, model)
+    try:
+        new = None
+        if isinstance(form, NewDocumentForm):
+            new = NewDocument(form.kind, form.title.strip(), form.redacted)
+        req = UploadRequest(
+            case_id=case_id,
+            filename=form.file.filename or "",
+            source=form.file.file,
+            new=new,
+            document_id=document_id,
+            idempotency_key=idempotency_key,
+            path=request.url.path,
+        )
+        max_bytes: int = request.app.state.max_upload_bytes
+        outcome, replayed = await services.call(
+            service.upload, database, _storage(services), ctx, req, _render, max_bytes=max_bytes
+        )
+    finally:
+        await raw.close()  # the parser's spooled copy of the file
     response.status_code = outcome.status_code
     if outcome.location:
         response.headers["Location"] = outcome.location
@@ -153,10 +212,10 @@ async def _upload(
     response_model=DocumentOut,
     summary="Upload a document",
     responses=UPLOAD_ERRORS,
+    openapi_extra=_multipart(NewDocumentForm),
 )
 async def upload_document(
     case_id: uuid.UUID,
-    form: Annotated[NewDocumentForm, Multipart],
     services: ServicesDep,
     ctx: Ctx,
     request: Request,
@@ -165,17 +224,10 @@ async def upload_document(
 ) -> DocumentOut:
     """Attach a new document to the case, with its first version. 413 over the size
     limit, 415 when the content is not an allowed type or does not match the filename's
-    extension, 422 for an empty file or an unsafe filename. The case's version is
-    not changed."""
-    req = UploadRequest(
-        case_id=case_id,
-        filename=form.file.filename or "",
-        source=form.file.file,
-        new=NewDocument(form.kind, form.title.strip(), form.redacted),
-        idempotency_key=idempotency_key,
-        path=request.url.path,
-    )
-    return await _upload(services, ctx, req, request, response)
+    extension, 422 for an empty file or an unsafe filename, 507 when the document store
+    is full. The caller is authenticated and checked before the body is read. The
+    case's version is not changed."""
+    return await _upload(services, ctx, request, response, case_id, None, idempotency_key)
 
 
 @router.post(
@@ -184,11 +236,11 @@ async def upload_document(
     response_model=DocumentOut,
     summary="Upload a new version of a document",
     responses=UPLOAD_ERRORS,
+    openapi_extra=_multipart(NewVersionForm),
 )
 async def upload_version(
     case_id: uuid.UUID,
     document_id: uuid.UUID,
-    form: Annotated[NewVersionForm, Multipart],
     services: ServicesDep,
     ctx: Ctx,
     request: Request,
@@ -196,15 +248,7 @@ async def upload_version(
     idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
     """Add version N+1 of the document; earlier versions stay unchanged and downloadable."""
-    req = UploadRequest(
-        case_id=case_id,
-        filename=form.file.filename or "",
-        source=form.file.file,
-        document_id=document_id,
-        idempotency_key=idempotency_key,
-        path=request.url.path,
-    )
-    return await _upload(services, ctx, req, request, response)
+    return await _upload(services, ctx, request, response, case_id, document_id, idempotency_key)
 
 
 @router.get(

@@ -53,6 +53,8 @@ async def get_rulebook(
         deadlines=list(rb.deadlines),
         effective_from=rb.effective_from,
         effective_to=rb.effective_to,
+        review_name=rb.review_name,
+        vocabulary=services.nations.words(rb.nation, rb.review_name),
         mermaid=mermaid(rb),
     )
 

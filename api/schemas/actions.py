@@ -1,4 +1,5 @@
-"""Response models of action plans."""
+"""Response models of action plans. The views they render are already redacted for
+the caller (workflow/access/disclosure.py): a withheld field is null."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pydantic import BaseModel, Field
 
 from workflow.services.action_queries import ActionView, PlanView
 
+WITHHELD = "Personal data: null when your role does not include personal data"
+
 
 class ActionUpdateOut(BaseModel):
     recorded_at: datetime
     actor: str
     status: str
-    note: str
+    note: str | None = Field(description=f"{WITHHELD}.")
     evidence: list[str]
 
 
@@ -22,36 +25,39 @@ class ActionOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     recommendation_number: int
-    description: str
+    description: str | None = Field(
+        description=f"{WITHHELD} (an action owner sees the actions assigned to them)."
+    )
     agency: str
     agency_name: str | None
-    owner: str
-    owner_username: str | None
+    owner: str | None = Field(description=f"{WITHHELD}.")
+    owner_username: str | None = Field(
+        description=f"The user who reports progress on it, if any. {WITHHELD}."
+    )
     due_date: date
     status: str = Field(
         description="not_started, in_progress, completed_awaiting_evidence, "
         "completed_signed_off, not_achieved"
     )
-    status_reason: str | None
+    status_reason: str | None = Field(description=f"{WITHHELD}.")
     overdue: bool
     due_soon: bool
     updates: list[ActionUpdateOut]
 
     @classmethod
     def of(cls, v: ActionView) -> ActionOut:
-        a = v.action
         return cls(
-            id=a.id,
-            case_id=a.case_id,
+            id=v.id,
+            case_id=v.case_id,
             recommendation_number=v.recommendation_number,
-            description=a.description,
-            agency=a.agency,
-            agency_name=a.agency_name,
-            owner=a.owner,
-            owner_username=a.owner_username,
-            due_date=a.due_date,
-            status=a.status,
-            status_reason=a.status_reason,
+            description=v.description,
+            agency=v.agency,
+            agency_name=v.agency_name,
+            owner=v.owner,
+            owner_username=v.owner_username,
+            due_date=v.due_date,
+            status=v.status,
+            status_reason=v.status_reason,
             overdue=v.overdue,
             due_soon=v.due_soon,
             updates=[
@@ -60,7 +66,7 @@ class ActionOut(BaseModel):
                     actor=u.actor,
                     status=u.status,
                     note=u.note,
-                    evidence=list(u.evidence),
+                    evidence=u.evidence,
                 )
                 for u in v.updates
             ],
@@ -70,7 +76,7 @@ class ActionOut(BaseModel):
 class RecommendationOut(BaseModel):
     id: uuid.UUID
     number: int
-    text: str
+    text: str | None = Field(description=f"{WITHHELD}.")
 
 
 class ActionPlanOut(BaseModel):

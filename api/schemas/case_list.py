@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.params import IsoDate
 from workflow.services.queries import CaseListRequest
 
-DeadlineStateName = Literal["pending", "paused", "met", "not_started", "not_applicable", "window"]
+DeadlineStateName = Literal[
+    "pending", "paused", "met", "not_started", "not_applicable", "window", "expected"
+]
 
 
 class CaseListParams(BaseModel):

@@ -14,7 +14,11 @@ class DeadlineOut(BaseModel):
     name: str
     title: str
     source: str = Field(description="The statute or guidance the rule comes from.")
-    kind: Literal["due_by", "earliest"]
+    kind: Literal["due_by", "earliest", "expectation"] = Field(
+        description="due_by: a statutory or guidance number; earliest: not before the date; "
+        "expectation: a local, configurable date where the guidance gives none, shown as "
+        "'expected by' and never overdue."
+    )
     rule: str = Field(examples=["5 working_days after aware_date"])
     from_fact: str
     from_date: date | None

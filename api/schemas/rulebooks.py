@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from workflow.nations import Vocabulary
 from workflow.rulebook import DeadlineDef, StateDef, TransitionDef
 
 
@@ -24,6 +25,11 @@ class RulebookOut(RulebookSummary):
     deadlines: list[DeadlineDef]
     effective_from: date | None
     effective_to: date | None
+    review_name: str | None = Field(description="The review's name under this rulebook.")
+    vocabulary: Vocabulary = Field(
+        description="The nation's words (config/nations.yaml): its board, the national body "
+        "told of decisions and sent reports, and the review's name."
+    )
     mermaid: str = Field(description="The state diagram (Mermaid), generated from the data.")
 
 

@@ -115,23 +115,27 @@ def _case_page(session: Session, ctx: Context, case_id: uuid.UUID) -> dict[str, 
     events, personal = queries.timeline(session, ctx, case_id)
     rulebook = queries.rulebook_of(ctx.rulebooks, view.case)
     out = CaseOut.of_view(view)
+    plan = action_queries.plan_of(session, ctx, case_id)
     return {
         "case": out,
         "state": rulebook.state(out.state),
         "deadlines": sorted(out.deadlines, key=_case_order),
         "timeline": [TimelineEvent.of(e, personal) for e in reversed(events)],
-        "plan": ActionPlanOut.of(action_queries.plan_of(session, ctx, case_id)),
+        "plan": ActionPlanOut.of(plan),
         "personal": view.personal,
+        "personal_plan": bool(plan.personal_cases),
     }
 
 
 async def _read_case(services: ServicesDep, ctx: Context, case_id: uuid.UUID) -> dict[str, Any]:
     page = await services.read(lambda s: _case_page(s, ctx, case_id))
-    if page["personal"]:  # personal data: audited before it is sent, as the API does
+    reads = ["read_case", "read_timeline"] if page["personal"] else []
+    reads += ["read_action_plan"] if page["personal_plan"] else []
+    if reads:  # personal data: audited before it is sent, as the API audits each read
 
         def audit(s: Session) -> None:
-            queries.record_read(s, ctx, case_id, "read_case")
-            queries.record_read(s, ctx, case_id, "read_timeline")
+            for action in reads:
+                queries.record_read(s, ctx, case_id, action)
 
         await services.write(audit)
     return page
@@ -222,6 +226,7 @@ async def rulebook_page(
         "principal": ctx.principal,
         "nav": "rulebooks",
         "rb": rb,
+        "words": services.nations.words(rb.nation, rb.review_name),
         "transitions": transitions(rb),
         "mermaid": mermaid(rb),
     }

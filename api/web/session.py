@@ -1,11 +1,14 @@
-"""The web dashboard's session (an API token kept in an HttpOnly cookie) and rendering.
+"""The web dashboard's session (a server-side session named by an opaque cookie) and
+rendering.
 
-The token itself is the credential (no server-side session store): signing in
-checks it with `accounts.authenticate_token`, every page checks it again, so a
-revoked or expired token, or a disabled user, signs the browser out at once.
+Signing in checks the API token once (`accounts.authenticate_token`) and exchanges
+it for a session (workflow/access/sessions.py): the cookie holds only the
+session's random id, never the token. Every page reads the session row, so an
+ended, idle or too old session, or a disabled user, signs the browser out at once
+in every worker process; revoking a role or a token ends the user's sessions.
 The cookie is HttpOnly, SameSite=Strict (no cross-site request carries it) and
-Secure over HTTPS; the token is never written into a page. Every HTML response
-carries a strict Content-Security-Policy (no inline script or style).
+Secure over HTTPS (api/web/forms.py); every state-changing form is proved by a
+CSRF token. Every HTML response carries a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.templating import Jinja2Templates
 
-from api.deps import Now, ServicesDep, client_host, client_of
+from api.deps import Now, Services, ServicesDep, client_host, client_of
 from api.observability import principal_id_var
 from api.schemas.cases import CaseSummary
 from api.schemas.deadlines import DeadlineOut
-from workflow.access import accounts
+from api.web import forms
+from workflow.access import accounts, sessions
 from workflow.access.principal import Principal
 from workflow.errors import NotAuthenticated, RateLimited
 from workflow.inputs import neutralise
@@ -41,6 +46,8 @@ HTML_HEADERS = {
 _NEXT = re.compile(r"^/(?:cases/[0-9a-fA-F-]{36}|rulebooks(?:/[a-z0-9-]{1,64})?)?$")
 _MAX_TOKEN = 512
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Forgets a session cookie that no longer names a valid session (sent with the redirect).
+_FORGET = f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -51,7 +58,7 @@ class SignInRequired(HTTPException):
 
     def __init__(self, path: str) -> None:
         target = SIGN_IN + (f"?next={quote(path, safe='/')}" if _NEXT.match(path) else "")
-        super().__init__(303, "sign in first", headers={"Location": target})
+        super().__init__(303, "sign in first", headers={"Location": target, "Set-Cookie": _FORGET})
 
 
 def safe_next(value: str | None) -> str:
@@ -59,10 +66,10 @@ def safe_next(value: str | None) -> str:
     return value if value and _NEXT.match(value) else "/"
 
 
-async def _principal(
-    request: Request, services: ServicesDep, now: Now, raw: str | None
+async def _token_principal(
+    request: Request, services: ServicesDep, now: Now, raw: str
 ) -> Principal | None:
-    """The token's Principal, or None without one. The API's rate limits apply
+    """The pasted API token's Principal, or None. The API's rate limits apply
     (workflow/access/rate_limit.py): a refused token counts against the address, an
     accepted one against the user; past either, RateLimited (429)."""
     if not raw:
@@ -79,6 +86,35 @@ async def _principal(
     return principal
 
 
+async def _current(
+    request: Request, services: Services, now: datetime, *, activity: bool
+) -> tuple[sessions.ActiveSession, Principal] | None:
+    """The browser's valid session and its user's Principal (roles as they are now), or
+    None. `activity`: the request counts against the idle timeout (a page opened, not
+    the case page's background checks). A cookie naming no valid session counts as a
+    failed authentication of the address, like a refused token."""
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        return None
+    policy = services.sessions
+
+    def resume(s: Session) -> tuple[sessions.ActiveSession, Principal]:
+        active = sessions.resume(s, secret, now, policy)
+        return active, accounts.principal_for(s, active.user)
+
+    try:
+        active, principal = await services.read(resume)
+        if activity and active.stale:
+            await services.write(lambda s: sessions.touch(s, active.id, now, policy))
+    except NotAuthenticated:
+        services.limits.failed_authentication(client_host(request), now)
+        return None
+    request.state.web_session = active  # its CSRF token goes into the page's forms
+    principal_id_var.set(str(principal.user_id))
+    services.limits.request(principal.user_id, now)
+    return active, principal
+
+
 def _context(request: Request, services: ServicesDep, principal: Principal, now: Now) -> Context:
     return Context(
         services.rulebooks,
@@ -92,34 +128,22 @@ def _context(request: Request, services: ServicesDep, principal: Principal, now:
 
 async def page_context(request: Request, services: ServicesDep, now: Now) -> Context:
     """The signed-in caller of a page, or a redirect to the sign-in page."""
-    principal = await _principal(request, services, now, request.cookies.get(COOKIE))
-    if principal is None:
+    current = await _current(request, services, now, activity=True)
+    if current is None:
         raise SignInRequired(request.url.path)
-    return _context(request, services, principal, now)
+    return _context(request, services, current[1], now)
 
 
 async def json_context(request: Request, services: ServicesDep, now: Now) -> Context:
     """The signed-in caller of a script's request: 401 problem+json, not a redirect."""
-    principal = await _principal(request, services, now, request.cookies.get(COOKIE))
-    if principal is None:
+    current = await _current(request, services, now, activity=False)
+    if current is None:
         raise NotAuthenticated("the session has ended; sign in again")
-    return _context(request, services, principal, now)
+    return _context(request, services, current[1], now)
 
 
 PageCtx = Annotated[Context, Depends(page_context)]
 JsonCtx = Annotated[Context, Depends(json_context)]
-
-
-def same_origin(request: Request) -> bool:
-    """A form POST from a page of this site. Browsers say so in Sec-Fetch-Site; the
-    Origin header is `null` under this app's `Referrer-Policy: no-referrer`."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return True  # not a browser; SameSite=Strict keeps cross-site cookies out anyway
-    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 # --- rendering: formatting only; every decision comes from the services ---
@@ -158,6 +182,10 @@ def describe(value: Any) -> str:
 def rating(d: DeadlineOut) -> str:
     """The words that go with a red/amber/green rating (never colour alone)."""
     days = d.working_days_late or 0
+    if d.kind == "expectation":  # a local date where the guidance gives no number
+        if d.state == "met":
+            return "Met by the expected date" if d.on_time else "Met after the expected date"
+        return f"Expected by {when(d.due_date)}" if d.due_date else label(d.state)
     if d.kind == "earliest":  # a date before which something should not happen
         if d.state == "met":
             return "Met on time" if d.on_time else "Met too early"
@@ -192,21 +220,38 @@ templates.env.globals.update(rating=rating, case_name=case_name)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    """An HTML page (or fragment) with the HTML security headers."""
+    """An HTML page (or fragment) with the HTML security headers; its forms get the
+    session's CSRF token (`csrf_token`) when the request has a session."""
+    active = getattr(request.state, "web_session", None)
+    context = {"csrf_token": active.csrf_token if active else "", **context}
     return templates.TemplateResponse(
         request, name, context, status_code=status, headers=HTML_HEADERS
     )
 
 
-def _sign_in_page(request: Request, next_path: str, error: str | None, status: int) -> HTMLResponse:
-    return render(request, "signin.html", {"next": next_path, "error": error}, status)
+def _sign_in_page(
+    request: Request, services: Services, next_path: str, error: str | None, status: int
+) -> HTMLResponse:
+    """The sign-in form, with its CSRF token in the page and in the pre-session cookie."""
+    token = forms.sign_in_token(request)
+    context = {
+        "next": next_path,
+        "error": error,
+        "csrf_token": token,
+        "idle_minutes": int(services.sessions.idle.total_seconds() // 60),
+    }
+    page = render(request, "signin.html", context, status)
+    forms.keep_sign_in_token(page, token, request, services)
+    return page
 
 
 @router.get(SIGN_IN, response_class=HTMLResponse)
 async def sign_in_form(
-    request: Request, next_path: Annotated[str | None, Query(alias="next")] = None
+    request: Request,
+    services: ServicesDep,
+    next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> HTMLResponse:
-    return _sign_in_page(request, safe_next(next_path), None, 200)
+    return _sign_in_page(request, services, safe_next(next_path), None, 200)
 
 
 @router.post(SIGN_IN)
@@ -216,39 +261,61 @@ async def sign_in(
     now: Now,
     token: Annotated[str, Form(max_length=_MAX_TOKEN)] = "",
     next_path: Annotated[str, Form(alias="next", max_length=200)] = "/",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Check the token and keep it in the session cookie; then go where the user was going."""
+    """Check the token once and start a session (a new id: the browser's previous
+    session ends); then go where the user was going. The cookie never holds the token."""
     target, raw = safe_next(next_path), token.strip()
-    if not same_origin(request):
-        return _sign_in_page(request, target, "Sign in from this site's own page", 403)
+    if not forms.same_origin(request) or not forms.proves_sign_in(request, csrf_token):
+        error = "Sign in from this site's own sign-in page (this one had expired: try again)"
+        return _sign_in_page(request, services, target, error, 403)
     try:
-        principal = await _principal(request, services, now, raw)
+        principal = await _token_principal(request, services, now, raw)
     except RateLimited as limited:
         error = limited.detail[:1].upper() + limited.detail[1:]  # names the limit
-        page = _sign_in_page(request, target, error, 429)
+        page = _sign_in_page(request, services, target, error, 429)
         page.headers["Retry-After"] = str(limited.retry_after_seconds)
         return page
     if principal is None:
         error = "Enter a valid API token" if raw else "Enter your API token"
-        return _sign_in_page(request, target, error, 400)
+        return _sign_in_page(request, services, target, error, 400)
+    previous = request.cookies.get(COOKIE)
+    issued = await services.write(
+        lambda s: sessions.start(s, principal.user_id, now, replaces=previous)
+    )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE, raw, httponly=True, samesite="strict", secure=_https(request), path="/"
+        COOKIE,
+        issued.secret,
+        httponly=True,
+        samesite="strict",
+        secure=forms.secure(request, services),
+        path="/",
     )
+    forms.forget_sign_in_token(response, request, services)
     return response
 
 
 @router.post(SIGN_IN + "/end")
-async def sign_out(request: Request) -> Response:
-    """Forget the session cookie (the token itself stays valid for the API)."""
-    if not same_origin(request):
-        return Response(status_code=403)
+async def sign_out(
+    request: Request,
+    services: ServicesDep,
+    now: Now,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """End the session on the server and forget its cookie (the API token, which the
+    session never held, stays valid for the API). Without a valid session there is
+    nothing to end: the cookie is forgotten."""
+    current = await _current(request, services, now, activity=False)
+    if not forms.same_origin(request) or (
+        current is not None and not sessions.proves_form(current[0], csrf_token)
+    ):
+        return render(request, "refused.html", {"principal": current[1] if current else None}, 403)
+    secret = request.cookies.get(COOKIE, "")
+    if current is not None:
+        await services.write(lambda s: sessions.end(s, secret, now))
     response = RedirectResponse(SIGN_IN, status_code=303)
     response.delete_cookie(
-        COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request)
+        COOKIE, path="/", httponly=True, samesite="strict", secure=forms.secure(request, services)
     )
     return response
-
-
-def _https(request: Request) -> bool:
-    return request.url.scheme == "https"

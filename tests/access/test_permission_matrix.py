@@ -9,14 +9,20 @@ and nothing changes: 404 = cannot see, 403 = may see but not do, 412 = allowed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from api.routes.commands import COMMAND_ROUTES
+from tests.access import personal_case
+from tests.access.personal_case import GROUPS
 from tests.support.factories import BODIES, make_case
+from tests.support.web import sign_in
 from tests.support.world import PARTNERSHIPS, ROLES, World
 from workflow.database import Database
+from workflow.models import AuditRecord
 from workflow.rulebook import RulebookRegistry
 
 INTAKE = {"record_notification", "record_partners_informed"}
@@ -133,3 +139,168 @@ def test_national_reads_everything_without_personal_data(
 
 
 BODIES_INCIDENT = __import__("tests.support.factories", fromlist=["incident"]).incident()
+
+
+# --- which personal fields each role receives, from every read that returns case data ---
+# (tests/access/personal_case.py puts a marker in every personal field; GROUPS names them)
+
+ALL_ROLES = (*ROLES, "national")
+PERSONAL_ROLES = {"notifier", "review_group", "reviewer"}  # case.read_personal
+EXPORTERS = {"notifier", "review_group", "partnership_admin"}  # data.export
+FEEDERS = {"notifier", "review_group", "action_owner", "viewer", "partnership_admin"}
+CASE_TEXT = ("records", "close_reason", "recommendations")
+ACTION_TEXT = ("my_action", "their_action")
+EVERYTHING = (*CASE_TEXT, *ACTION_TEXT)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read. `carries`: the marker groups in its body for a role with personal-data
+    rights; `owner_gets`: of those, what the action owner receives (their own action's
+    text); every other role receives none of them. `audits`: the audit records (action
+    per case of `cases`) of a read that sent personal data; `always`: of any 200."""
+
+    path: str
+    carries: tuple[str, ...] = ()
+    owner_gets: tuple[str, ...] = ()
+    audits: tuple[str, ...] = ()
+    owner_audits: tuple[str, ...] | None = None  # None: as `audits`
+    cases: tuple[str, ...] = ("main",)
+    always: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset(ALL_ROLES)  # the others are refused (403)
+
+
+PLAN = ("recommendations", *ACTION_TEXT)
+PAGE_AUDITS = ("read_case", "read_timeline", "read_action_plan")
+BOTH = ("main", "second")
+RECS = ("recommendations",)
+FIELD_READS = (
+    Read("/api/v1/cases"),
+    Read("/api/v1/cases/{main}", CASE_TEXT, audits=("read_case",)),
+    Read("/api/v1/cases/{main}/timeline", EVERYTHING, audits=("read_timeline",)),
+    Read("/api/v1/cases/{main}/next-actions"),
+    Read("/api/v1/cases/{main}/actions", PLAN, ("my_action",), ("read_action_plan",)),
+    Read("/api/v1/actions", ACTION_TEXT, ("my_action",), ("read_actions",)),
+    Read("/api/v1/search?theme=infants", RECS, audits=("search_learning",), cases=BOTH),
+    Read("/api/v1/search?q=PD-rec-one", RECS, audits=("search_learning",), cases=BOTH),
+    Read("/api/v1/learning/themes/infants", RECS, audits=("read_learning",), cases=BOTH),
+    Read("/api/v1/learning/summary"),
+    Read("/api/v1/cases/{main}/documents", ("unredacted_document",)),
+    Read("/api/v1/dashboard"),
+    Read("/api/v1/reports/annual?year=2025"),
+    Read("/api/v1/changes"),
+    Read(
+        "/api/v1/exports/cases.csv",
+        ("close_reason",),
+        always=("export_cases",),
+        roles=frozenset(EXPORTERS),
+    ),
+    Read(
+        "/api/v1/exports/actions.csv",
+        ACTION_TEXT,
+        always=("export_actions",),
+        roles=frozenset(EXPORTERS),
+    ),
+    Read("/api/v1/exports/deadlines.csv", always=("export_deadlines",), roles=frozenset(EXPORTERS)),
+    Read("{feed}", roles=frozenset(FEEDERS)),
+    Read("/"),
+    Read("/cases/{main}", EVERYTHING, ("my_action",), PAGE_AUDITS, ("read_action_plan",)),
+    Read("/cases/{main}/fragment", EVERYTHING, ("my_action",), PAGE_AUDITS, ("read_action_plan",)),
+)
+
+
+def _token(world: World, role: str) -> str:
+    return world.national_token if role == "national" else world.token("beta", role)
+
+
+def _audit_after(database: Database, last: int) -> list[tuple[str, str | None]]:
+    rows = database.read(
+        lambda s: s.execute(
+            select(AuditRecord.action, AuditRecord.case_id)
+            .where(AuditRecord.id > last, AuditRecord.outcome == "ok")
+            .order_by(AuditRecord.id)
+        ).all()
+    )
+    return sorted((a, None if c is None else str(c)) for a, c in rows)
+
+
+def _last_audit(database: Database) -> int:
+    return database.read(lambda s: s.scalar(select(func.max(AuditRecord.id)))) or 0
+
+
+def _expected(read: Read, role: str) -> set[str]:
+    if role in PERSONAL_ROLES:
+        return set(read.carries)
+    return set(read.owner_gets) if role == "action_owner" else set()
+
+
+def test_personal_fields_each_role_receives(
+    raw: TestClient, world: World, database: Database
+) -> None:
+    scenario = personal_case.build(raw, world)
+    ids = {"main": scenario.main, "second": scenario.second}
+    failures: list[str] = []
+    for role in ALL_ROLES:
+        auth = {"Authorization": f"Bearer {_token(world, role)}"}
+        feed = raw.post("/api/v1/feeds", json={"partnership": "beta", "label": "x"}, headers=auth)
+        # the national role is no member of beta (422); the others without feed.create: 403
+        assert feed.status_code == (201 if role in FEEDERS else 422 if role == "national" else 403)
+        signed = sign_in(raw, _token(world, role))
+        assert signed.status_code == 303, signed.text
+        for read in FIELD_READS:
+            if read.path == "{feed}" and role not in FEEDERS:
+                continue
+            path = read.path.format(**ids, feed=feed.json().get("url", ""))
+            last = _last_audit(database)
+            got = raw.get(path, headers={} if path.endswith(".ics") else auth)
+            want = 200 if role in read.roles else 403
+            if got.status_code != want:
+                failures.append(f"{role} {path}: {got.status_code} != {want}")
+                continue
+            received = {g for g in read.carries if any(m in got.text for m in GROUPS[g])}
+            if received != (_expected(read, role) if want == 200 else set()):
+                failures.append(f"{role} {path}: receives {sorted(received)}")
+            audits = read.owner_audits if role == "action_owner" else None
+            sent = received - {"unredacted_document"}
+            records = [(a, ids[c]) for a in (audits or read.audits) for c in read.cases]
+            wanted = sorted(
+                (records if sent and want == 200 else [])
+                + ([(a, None) for a in read.always] if want == 200 else [])
+            )
+            if _audit_after(database, last) != wanted:
+                failures.append(f"{role} {path}: audit {_audit_after(database, last)}")
+        raw.cookies.clear()
+    assert not failures, "\n".join(failures)
+
+
+def test_withheld_fields_are_null(raw: TestClient, world: World) -> None:
+    """The JSON keeps every field; a withheld one is null, and the page says so."""
+    scenario = personal_case.build(raw, world)
+    for role in ALL_ROLES:
+        auth = {"Authorization": f"Bearer {_token(world, role)}"}
+        personal = role in PERSONAL_ROLES
+        own = {scenario.mine: personal or role == "action_owner", scenario.theirs: personal}
+        plan = raw.get(f"/api/v1/cases/{scenario.main}/actions", headers=auth).json()
+        assert [r["text"] is not None for r in plan["recommendations"]] == [personal] * 2, role
+        listed = raw.get("/api/v1/actions", headers=auth).json()["items"]
+        for actions in (plan["actions"], listed):
+            assert {a["id"] for a in actions} == set(own), role
+            for a in actions:
+                shown = own[a["id"]]
+                fields = ("description", "owner", "owner_username", "status_reason")
+                assert [a[f] is not None for f in fields] == [shown] * 4, (role, a)
+                assert (a["status"], a["agency"]) == ("not_achieved", "health_icb")
+        for a in plan["actions"]:
+            notes = [u["note"] is not None for u in a["updates"]]
+            assert notes == [own[a["id"]]] * 2, (role, a)
+        found = raw.get("/api/v1/search?theme=infants", headers=auth).json()
+        texts = [r["text"] is not None for r in found["recommendations"]]
+        assert texts == [personal] * 3, role  # listed for every role, text only with rights
+        learning = raw.get("/api/v1/learning/themes/infants", headers=auth).json()
+        groups = learning["recurring_recommendations"]
+        assert groups, role
+        assert [g["text"] is not None for g in groups] == [personal] * len(groups), role
+        assert sign_in(raw, _token(world, role)).status_code == 303
+        page = raw.get(f"/cases/{scenario.main}").text
+        assert ("Withheld: your role does not include personal data" in page) != personal, role
+        raw.cookies.clear()

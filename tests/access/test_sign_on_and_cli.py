@@ -9,6 +9,7 @@ from pathlib import Path
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.cli import main
@@ -30,10 +31,11 @@ def _jwks(tmp_path: Path) -> tuple[rsa.RSAPrivateKey, Path]:
     return key, path
 
 
-def _token(key: rsa.RSAPrivateKey, user: str, expires_in: timedelta) -> str:
+def _token(key: rsa.RSAPrivateKey, user: str, expires_in: timedelta, sub: str | None = None) -> str:
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
+        "sub": sub or f"idp|{user}",
         "preferred_username": user,
         "exp": int((NOW + expires_in).timestamp()),
         "iat": int(NOW.timestamp()),
@@ -41,15 +43,25 @@ def _token(key: rsa.RSAPrivateKey, user: str, expires_in: timedelta) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 
-def test_single_sign_on_maps_a_claim_to_a_user(
-    settings: Settings, world: World, tmp_path: Path
-) -> None:
-    key, jwks = _jwks(tmp_path)
+def _sso_app(settings: Settings, jwks: Path, *, match_username: bool) -> FastAPI:
     sso = settings.model_copy(
-        update={"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_file": jwks}
+        update={
+            "oidc_issuer": ISSUER,
+            "oidc_audience": AUDIENCE,
+            "oidc_jwks_file": jwks,
+            "oidc_match_username": match_username,
+        }
     )
     app = create_app(sso)
     app.dependency_overrides[get_now] = lambda: NOW
+    return app
+
+
+def test_single_sign_on_maps_a_claim_to_a_user_where_configured(
+    settings: Settings, world: World, tmp_path: Path
+) -> None:
+    key, jwks = _jwks(tmp_path)
+    app = _sso_app(settings, jwks, match_username=True)
     with TestClient(app) as c:
         good = {"Authorization": f"Bearer {_token(key, 'la.officer', timedelta(minutes=5))}"}
         me = c.get("/api/v1/me", headers=good)

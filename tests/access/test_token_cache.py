@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.support.factories import NOW
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.principal import Principal
 from workflow.access.token_cache import TokenCache, generation, invalidate_all
@@ -99,7 +99,7 @@ def test_a_change_committed_in_this_process_applies_at_once(
     def revoke(s: Any) -> None:
         user = accounts.get_user(s, "alpha-viewer")
         token = s.query(ApiToken).filter(ApiToken.user_id == user.id).one()
-        accounts.revoke_token(s, token.id, NOW)
+        accounts.revoke_token(s, token.id, NOW, by=ADMIN)
 
     database.write(revoke)
     assert raw.get("/api/v1/me", headers=viewer).status_code == 401
@@ -112,6 +112,8 @@ def test_a_change_committed_in_this_process_applies_at_once(
             accounts.get_user(s, "beta-notifier"),
             accounts.get_partnership(s, "beta"),
             "notifier",
+            now=NOW,
+            by=ADMIN,
         )
     )
     assert raw.get("/api/v1/me", headers=notifier).json()["memberships"] == []

@@ -190,7 +190,16 @@ def test_open_case_keeps_its_rulebook_version(
 
 def test_rulebooks_list_and_diagram(client: TestClient) -> None:
     ids = {r["id"] for r in client.get("/api/v1/rulebooks").json()["items"]}
-    assert ids == {"england-2023", "england-panel-2025", "england-2018", "england-scr-2015"}
+    assert ids == {
+        "england-2023",
+        "england-panel-2025",
+        "england-2018",
+        "england-scr-2015",
+        "wales-cpr-2012",
+        "wales-susr-2024",
+        "scotland-learning-review-2021",
+        "northern-ireland-cmr-2012",
+    }
     rb = client.get("/api/v1/rulebooks/england-panel-2025").json()
     assert rb["rapid_review_clock_start"] == "notification_date"
     assert any(d["name"] == "rapid_review_sent" for d in rb["deadlines"])

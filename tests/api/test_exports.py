@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from tests.api.helpers import ACTION, drive, open_case
 from tests.api.test_dashboard import TODAY, plus_months
-from tests.support.factories import LCSPR_PATH, make_case
-from tests.support.world import World
+from tests.support.factories import LCSPR_PATH, NOW, make_case
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.audit import chain
 from workflow.database import Database
@@ -279,5 +279,9 @@ def test_feed_creation_is_limited_and_follows_its_owner(
         "/api/v1/feeds", json={"partnership": "alpha", "label": "x"}, headers=viewer
     ).json()["url"]
     assert raw.get(url).status_code == 200
-    database.write(lambda s: accounts.set_active(s, accounts.get_user(s, "alpha-viewer"), False))
+    database.write(
+        lambda s: accounts.set_active(
+            s, accounts.get_user(s, "alpha-viewer"), False, now=NOW, by=ADMIN
+        )
+    )
     assert raw.get(url).status_code == 404  # a disabled owner's feeds stop

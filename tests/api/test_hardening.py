@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import drive, open_case
-from tests.support.factories import incident
-from tests.support.world import World
+from tests.support.factories import NOW, incident
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.database import Database
 
@@ -133,7 +133,7 @@ def test_replay_does_not_outlive_the_callers_roles(
         user = accounts.get_user(session, "la.officer")
         partnership = accounts.get_partnership(session, "alpha")
         for role in ("notifier", "review_group"):
-            accounts.revoke_role(session, user, partnership, role)
+            accounts.revoke_role(session, user, partnership, role, now=NOW, by=ADMIN)
 
     database.write(strip)
     again = client.post("/api/v1/incidents", json=incident(), headers=key)
@@ -177,11 +177,17 @@ def test_disabled_user_and_revoked_role(
             accounts.get_user(session, "alpha-viewer"),
             accounts.get_partnership(session, "alpha"),
             "viewer",
+            now=NOW,
+            by=ADMIN,
         )
 
     database.write(revoke)
     assert client.get(f"/api/v1/cases/{case['id']}", headers=viewer).status_code == 404
-    database.write(lambda s: accounts.set_active(s, accounts.get_user(s, "la.officer"), False))
+    database.write(
+        lambda s: accounts.set_active(
+            s, accounts.get_user(s, "la.officer"), False, now=NOW, by=ADMIN
+        )
+    )
     assert client.get("/api/v1/cases").status_code == 401
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from tests.api.helpers import ACTION, command, drive, open_case
 from tests.support.db_plugin import Clock
-from tests.support.factories import BODIES, LCSPR_PATH, incident
-from tests.support.world import World
+from tests.support.factories import BODIES, LCSPR_PATH, NOW, incident
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.database import Database
 from workflow.models import AuditRecord, CaseEvent
@@ -123,11 +123,12 @@ def test_a_role_change_moves_the_representation(
     client: TestClient, raw: TestClient, database: Database
 ) -> None:
     def setup(s: Any) -> str:
-        user = accounts.create_user(s, "switcher", "Switcher", datetime(2026, 1, 1, tzinfo=UTC))
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        user = accounts.create_user(s, "switcher", "Switcher", at, by=ADMIN)
         alpha = accounts.get_partnership(s, "alpha")
         for role in ("viewer", "review_group"):
-            accounts.grant_role(s, user, alpha, role)
-        return accounts.create_token(s, user, "t", datetime(2026, 1, 1, tzinfo=UTC)).secret
+            accounts.grant_role(s, user, alpha, role, now=at, by=ADMIN)
+        return accounts.create_token(s, user, "t", at, by=ADMIN).secret
 
     auth = {"Authorization": f"Bearer {database.write(setup)}"}
     case = open_case(client)
@@ -140,6 +141,8 @@ def test_a_role_change_moves_the_representation(
             accounts.get_user(s, "switcher"),
             accounts.get_partnership(s, "alpha"),
             "review_group",
+            now=NOW,
+            by=ADMIN,
         )
     )
     summary = raw.get(url(case), headers={**auth, "If-None-Match": personal.headers["etag"]})

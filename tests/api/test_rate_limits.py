@@ -20,6 +20,7 @@ from api.main import create_app
 from config.settings import Settings
 from tests.api.helpers import open_case
 from tests.support.db_plugin import Clock
+from tests.support.web import sign_in
 from tests.support.world import World
 
 FAILURES, REQUESTS, WINDOW = 3, 5, 60
@@ -156,15 +157,15 @@ def test_schema_documents_429_wherever_a_credential_is_required(app: FastAPI) ->
 
 def test_web_sign_in_and_session_cookies_share_the_limits(raw: TestClient, world: World) -> None:
     for _ in range(FAILURES):
-        assert raw.post("/session", data={"token": "crt_wrong"}).status_code == 400
-    refused = raw.post("/session", data={"token": "crt_wrong"})
+        assert sign_in(raw, "crt_wrong").status_code == 400
+    refused = sign_in(raw, "crt_wrong")
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(WINDOW)
     assert "Too many failed authentications from your address" in refused.text
-    raw.cookies.set("casereview_session", "crt_wrong")
+    raw.cookies.set("casereview_session", "not-a-session")
     stale = raw.get("/", follow_redirects=False)
     assert stale.status_code == 429  # guessing through the cookie is counted too
-    signed_in = raw.post("/session", data={"token": world.officer_token}, follow_redirects=False)
+    signed_in = sign_in(raw, world.officer_token)
     assert signed_in.status_code == 303  # a valid token is still accepted
 
 

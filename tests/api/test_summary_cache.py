@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.helpers import command, open_case
 from tests.support.db_plugin import NOW, Clock
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.database import Database
 from workflow.models import ApiToken
@@ -70,7 +70,7 @@ def test_a_304_answered_before_routing_is_the_routes_answer(
     def revoke(s: Session) -> None:  # a change committed in this process empties the cache
         user = accounts.get_user(s, "la.officer")
         for token in s.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-            accounts.revoke_token(s, token.id, NOW)
+            accounts.revoke_token(s, token.id, NOW, by=ADMIN)
 
     officer_tag = client.get(path).headers["etag"]
     assert client.get(path, headers={"If-None-Match": officer_tag}).status_code == 304

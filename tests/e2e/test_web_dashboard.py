@@ -26,7 +26,8 @@ from api.web.session import COOKIE
 from config.settings import Settings
 from tests.e2e.test_walkthrough import CLI, ROOT, _free_port
 from tests.support.factories import BODIES, LCSPR_PATH, incident, make_case
-from tests.support.world import World
+from tests.support.web import csrf_of, sign_in, sign_out
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.permissions import Role
 from workflow.database import Database
@@ -48,7 +49,7 @@ SHOTS = ROOT / "docs" / "screenshots"
 
 
 def _sign_in(client: TestClient, token: str) -> None:
-    response = client.post("/session", data={"token": token}, follow_redirects=False)
+    response = sign_in(client, token)
     assert response.status_code == 303, response.text
 
 
@@ -59,32 +60,38 @@ def test_pages_need_a_session_kept_in_a_strict_cookie(raw: TestClient, world: Wo
     page = raw.get("/session")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert '<label class="label" for="token">' in page.text
-    wrong = raw.post("/session", data={"token": "crt_wrong", "next": "https://evil.example"})
+    form = {"csrf_token": csrf_of(page.text)}
+    wrong = raw.post("/session", data=form | {"token": "crt_wrong", "next": "https://evil.example"})
     assert wrong.status_code == 400
     assert "Enter a valid API token" in wrong.text
     assert "crt_wrong" not in wrong.text
     foreign = raw.post(
-        "/session", data={"token": world.officer_token}, headers={"Origin": "https://evil.example"}
+        "/session",
+        data=form | {"token": world.officer_token},
+        headers={"Origin": "https://evil.example"},
     )
     assert foreign.status_code == 403
     assert COOKIE not in foreign.cookies
 
-    signed = raw.post(
-        "/session", data={"token": world.officer_token, "next": "//evil"}, follow_redirects=False
-    )
+    signed = sign_in(raw, world.officer_token, next_path="//evil")
     assert signed.headers["location"] == "/"
-    cookie = signed.headers["set-cookie"].lower()
-    assert all(flag in cookie for flag in ("httponly", "samesite=strict", "path=/"))
-    assert "secure" not in cookie  # plain http here; over https:
-    secure = raw.post("https://testserver/session", data={"token": world.officer_token})
-    assert "secure" in secure.history[0].headers["set-cookie"].lower()
+    cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(COOKIE))
+    assert all(flag in cookie.lower() for flag in ("httponly", "samesite=strict", "path=/"))
+    assert "secure" not in cookie.lower()  # plain http here; over https:
+    page = raw.get("https://testserver/session")
+    secure = raw.post(
+        "https://testserver/session",
+        data={"token": world.officer_token, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert "secure" in secure.headers["set-cookie"].lower()
     home = raw.get("/")
     assert home.status_code == 200
     assert home.headers["content-type"].startswith("text/html")
     assert world.officer_token not in home.text
     assert "no-store" in home.headers["cache-control"]
 
-    out = raw.post("/session/end", follow_redirects=False)
+    out = sign_out(raw)
     assert out.status_code == 303
     assert raw.get("/", follow_redirects=False).status_code == 303
 
@@ -157,11 +164,11 @@ def _review_group_member(url: str) -> str:
     now = datetime.now(UTC)
 
     def run(s: Session) -> str:
-        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now)
-        user = accounts.create_user(s, "sam.patel", "Sam Patel", now)
+        partnership = accounts.create_partnership(s, "northshire", "Northshire SCP", now, by=ADMIN)
+        user = accounts.create_user(s, "sam.patel", "Sam Patel", now, by=ADMIN)
         for role in (Role.NOTIFIER, Role.REVIEW_GROUP):
-            accounts.grant_role(s, user, partnership, role)
-        return accounts.create_token(s, user, "browser test", now).secret
+            accounts.grant_role(s, user, partnership, role, now=now, by=ADMIN)
+        return accounts.create_token(s, user, "browser test", now, by=ADMIN).secret
 
     database = open_database(Settings(database_url=url))
     try:

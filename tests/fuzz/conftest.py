@@ -37,7 +37,7 @@ from config.settings import Settings
 from tests.fuzz.checks import TALLY
 from tests.support.db_plugin import BACKENDS
 from tests.support.factories import NOW
-from tests.support.world import ROLES, World, build_world
+from tests.support.world import ADMIN, ROLES, World, build_world
 from workflow.access import accounts
 from workflow.runtime import open_database
 
@@ -138,10 +138,10 @@ def _peer_tokens(session: Session) -> dict[str, str]:
     tokens = {}
     for code in ("alpha", "beta"):
         partnership = accounts.get_partnership(session, code)
-        user = accounts.create_user(session, f"{code}-fuzz", f"{code} fuzz", NOW)
+        user = accounts.create_user(session, f"{code}-fuzz", f"{code} fuzz", NOW, by=ADMIN)
         for role in ROLES:
-            accounts.grant_role(session, user, partnership, role)
-        tokens[code] = accounts.create_token(session, user, "fuzz", NOW).secret
+            accounts.grant_role(session, user, partnership, role, now=NOW, by=ADMIN)
+        tokens[code] = accounts.create_token(session, user, "fuzz", NOW, by=ADMIN).secret
     return tokens
 
 

@@ -133,3 +133,51 @@ def test_the_refusal_is_the_deliverys_error_and_nothing_arrives(
     assert report.errors == {NOT_ALLOWED: 1}
     assert [(d.status, d.last_error) for d in deliveries(database)] == [("retrying", NOT_ALLOWED)]
     assert webhook.received == []
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("no_proxy", "NO_PROXY", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+class ProxyListener(Listener):
+    """The Listener, on 127.0.0.2: a proxy whose address is allowed while the
+    targets behind it (127.0.0.1, localhost) are not."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.2", 0))
+        self.port = self.sock.getsockname()[1]
+        self.bytes_received = 0
+        self.accepted = threading.Event()
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_through_a_proxy_the_target_itself_is_checked_before_a_byte_is_sent(
+    no_proxy_env: pytest.MonkeyPatch, scheme: str, host: str
+) -> None:
+    proxy = ProxyListener()
+    try:
+        no_proxy_env.setenv(f"{scheme}_proxy", f"http://127.0.0.2:{proxy.port}")
+        channel = WebhookChannel(5, EgressPolicy(["127.0.0.2/32"]))  # the proxy only
+        with pytest.raises(DeliveryFailed) as refused:
+            channel.send(_outgoing(f"{scheme}://{host}:9/hook"), NOW)
+        assert refused.value.reason == NOT_ALLOWED
+        assert proxy.bytes_received == 0
+        assert not proxy.accepted.is_set()  # refused before connecting to the proxy
+    finally:
+        proxy.sock.close()
+
+
+def test_through_a_proxy_an_allowed_target_is_delivered(
+    no_proxy_env: pytest.MonkeyPatch, webhook: WebhookReceiver
+) -> None:
+    # the receiver plays the proxy (it answers any POST, an absolute URI too)
+    no_proxy_env.setenv("http_proxy", webhook.url.removesuffix("/hook"))
+    channel = WebhookChannel(5, EgressPolicy(["127.0.0.1/32", "127.0.0.3/32"]))
+    channel.send(_outgoing("http://127.0.0.3:9/hook"), NOW)
+    assert [r.json for r in webhook.received] == [{"id": "x"}]

@@ -15,7 +15,7 @@ from config.settings import Settings, get_settings
 from tests.notifications.conftest import admin_ctx, deliveries, smtp_config
 from tests.notifications.receivers import SmtpSink
 from tests.support.factories import NOW, make_case
-from tests.support.world import World
+from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.database import Database
 from workflow.errors import InvalidFacts
@@ -26,7 +26,9 @@ from workflow.rulebook import RulebookRegistry
 
 
 def _email(database: Database, username: str, address: str | None) -> None:
-    database.write(lambda s: accounts.set_email(s, accounts.get_user(s, username), address))
+    database.write(
+        lambda s: accounts.set_email(s, accounts.get_user(s, username), address, now=NOW, by=ADMIN)
+    )
 
 
 def _role_subscription(
@@ -50,9 +52,9 @@ def test_a_role_subscription_writes_to_the_roles_members(
 
     def left(s: Session) -> None:  # a member with the role and an address, disabled
         alpha = accounts.get_partnership(s, "alpha")
-        user = accounts.create_user(s, "left", "Left", NOW, email="left@alpha.example")
-        accounts.grant_role(s, user, alpha, "review_group")
-        accounts.set_active(s, user, False)
+        user = accounts.create_user(s, "left", "Left", NOW, email="left@alpha.example", by=ADMIN)
+        accounts.grant_role(s, user, alpha, "review_group", now=NOW, by=ADMIN)
+        accounts.set_active(s, user, False, now=NOW, by=ADMIN)
 
     database.write(left)
     made = _role_subscription(database, world, rulebooks, "review_group")

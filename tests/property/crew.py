@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from tests.support.factories import NOW
+from tests.support.world import ADMIN
 from workflow.access import accounts
 from workflow.access.principal import Principal
 from workflow.database import Database
@@ -39,14 +40,15 @@ def make_crew(database: Database) -> Crew:
     crew = Crew(code=f"p{tag}", other=f"x{tag}")
 
     def run(s: Session) -> None:
-        home = accounts.create_partnership(s, crew.code, f"Example {tag}", NOW)
-        away = accounts.create_partnership(s, crew.other, f"Other {tag}", NOW)
+        home = accounts.create_partnership(s, crew.code, f"Example {tag}", NOW, by=ADMIN)
+        away = accounts.create_partnership(s, crew.other, f"Other {tag}", NOW, by=ADMIN)
         for actor in ACTORS:
-            user = accounts.create_user(s, f"{crew.code}.{actor}", actor, NOW)
+            user = accounts.create_user(s, f"{crew.code}.{actor}", actor, NOW, by=ADMIN)
             role = ROLE_OF.get(actor, actor)
-            accounts.grant_role(s, user, away if actor == "outsider" else home, role)
+            where = away if actor == "outsider" else home
+            accounts.grant_role(s, user, where, role, now=NOW, by=ADMIN)
             crew.usernames[actor] = user.username
-            crew.tokens[actor] = accounts.create_token(s, user, "props", NOW).secret
+            crew.tokens[actor] = accounts.create_token(s, user, "props", NOW, by=ADMIN).secret
             crew.principals[actor] = accounts.principal_for(s, user)
 
     database.write(run)

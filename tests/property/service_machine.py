@@ -56,7 +56,9 @@ class ServiceWorld:
         self.now = START
         self.versions: dict[uuid.UUID, int] = {}  # what each case's version must be
         self.finals: set[uuid.UUID] = set()  # cases seen in a final state
-        self.chain = 0  # records in the example's audit chain
+        # records in the example's audit chain: its start at the partnership's creation,
+        # then the crew's grants
+        self.chain = database.read(lambda s: observe.chain_length(s, self.crew.code))
         self.system = database.read(lambda s: observe.chain_length(s, SYSTEM_CHAIN))
         self.successes = self.refusals = 0
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from tests.support.factories import NOW
 from workflow.access import accounts
+from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
 from workflow.access.principal import Principal
 from workflow.database import Database
@@ -15,6 +16,7 @@ from workflow.models import User
 
 PARTNERSHIPS = ("alpha", "beta", "gamma")
 ROLES = tuple(r.value for r in Role if r is not Role.NATIONAL)
+ADMIN = Actor("test:admin", "test")  # who sets accounts up in tests (audited like the CLI)
 
 
 @dataclass
@@ -37,23 +39,24 @@ def build_world(database: Database) -> World:
 
     def run(s: Session) -> None:
         parts = {
-            code: accounts.create_partnership(s, code, f"{code.title()} partnership", NOW)
+            code: accounts.create_partnership(s, code, f"{code.title()} partnership", NOW, by=ADMIN)
             for code in PARTNERSHIPS
         }
         for code, partnership in parts.items():
             for role in ROLES:
-                user = accounts.create_user(s, f"{code}-{role}", f"{code} {role}", NOW)
-                accounts.grant_role(s, user, partnership, role)
-                world.tokens[(code, role)] = accounts.create_token(s, user, "test", NOW).secret
+                user = accounts.create_user(s, f"{code}-{role}", f"{code} {role}", NOW, by=ADMIN)
+                accounts.grant_role(s, user, partnership, role, now=NOW, by=ADMIN)
+                issued = accounts.create_token(s, user, "test", NOW, by=ADMIN)
+                world.tokens[(code, role)] = issued.secret
                 world.principals[(code, role)] = accounts.principal_for(s, user)
-        officer = accounts.create_user(s, "la.officer", "LA officer", NOW)
+        officer = accounts.create_user(s, "la.officer", "LA officer", NOW, by=ADMIN)
         for role in (Role.NOTIFIER, Role.REVIEW_GROUP):
-            accounts.grant_role(s, officer, parts["alpha"], role)
-        world.officer_token = accounts.create_token(s, officer, "test", NOW).secret
+            accounts.grant_role(s, officer, parts["alpha"], role, now=NOW, by=ADMIN)
+        world.officer_token = accounts.create_token(s, officer, "test", NOW, by=ADMIN).secret
         world.officer = accounts.principal_for(s, officer)
-        national = accounts.create_user(s, "panel", "National Panel", NOW)
-        accounts.grant_role(s, national, parts["alpha"], Role.NATIONAL)
-        world.national_token = accounts.create_token(s, national, "test", NOW).secret
+        national = accounts.create_user(s, "panel", "National Panel", NOW, by=ADMIN)
+        accounts.grant_role(s, national, parts["alpha"], Role.NATIONAL, now=NOW, by=ADMIN)
+        world.national_token = accounts.create_token(s, national, "test", NOW, by=ADMIN).secret
 
     database.write(run)
     return world
@@ -68,4 +71,4 @@ def user_id(database: Database, username: str) -> object:
     return database.read(lambda s: accounts.get_user(s, username).id)
 
 
-__all__ = ["PARTNERSHIPS", "ROLES", "User", "World", "build_world", "reload"]
+__all__ = ["ADMIN", "PARTNERSHIPS", "ROLES", "User", "World", "build_world", "reload"]

@@ -34,7 +34,7 @@ def test_every_control_and_bidi_character_is_refused_and_nothing_else() -> None:
         assert (refused_character(f"a{ch}b") is not None) == (control or bidi), hex(code)
         allowed_in_narrative = ch in "\n\r\t" or not (control or bidi)
         assert (refused_character(f"a{ch}b", multiline=True) is None) == allowed_in_narrative
-    assert BIDI_CONTROLS == {chr(c) for c in BIDI}
+    assert {chr(c) for c in BIDI} == BIDI_CONTROLS
     for fine in ("Café", "Zoë O'Neill", "\u200d", "\U0001f600", "\u00a0", "שלום"):
         assert refused_character(fine) is None, fine
 
@@ -101,7 +101,10 @@ def _text_fields() -> list[tuple[type[Input], str, bool]]:
 def test_every_request_body_is_an_input_model() -> None:
     spec = create_app(Settings(database_url="sqlite://")).openapi()
     bodies = {
+        # a model's reference, or (the upload forms, read after authentication) its inline title
         content["schema"]["$ref"].rsplit("/", 1)[1]
+        if "$ref" in content["schema"]
+        else content["schema"]["title"]
         for item in spec["paths"].values()
         for operation in item.values()
         for content in operation.get("requestBody", {}).get("content", {}).values()
@@ -110,7 +113,10 @@ def test_every_request_body_is_an_input_model() -> None:
     assert bodies <= {model.__name__ for model in _subclasses(Input)}
 
 
-TEXT_FIELDS = _text_fields()
+# Fields whose model overrides the policy by name and leaves them to the domain, which
+# refuses the same characters in its own words (tests/api/test_character_policy.py).
+LEFT_TO_THE_DOMAIN = {"SubscriptionIn.target"}
+TEXT_FIELDS = [f for f in _text_fields() if f"{f[0].__name__}.{f[1]}" not in LEFT_TO_THE_DOMAIN]
 
 
 @pytest.mark.parametrize(
@@ -131,12 +137,14 @@ def test_every_text_field_refuses_what_the_policy_refuses(
 
     for bad in ("\u202eFDP.exe", "ref\x7f", "ref\x85", "nul\x00", "\u2066x"):
         message = refusal(bad)
-        assert message is not None and "control character" in message, (name, bad)
+        assert message is not None, (name, bad)
+        assert "control character" in message, (name, bad)
     line_break = refusal("first line\r\nsecond\tline")
     if name in model.multiline_fields:
         assert line_break is None or "line break" not in line_break
     else:
-        assert line_break is not None and "line break" in line_break
+        assert line_break is not None
+        assert "line break" in line_break
 
 
 def test_nested_text_is_refused_naming_where() -> None:
@@ -145,7 +153,8 @@ def test_nested_text_is_refused_naming_where() -> None:
     with pytest.raises(ValidationError) as caught:
         LogIncident.model_validate({"children": [{"pseudonym": "Child\u202eA"}]})
     (error,) = [e for e in caught.value.errors() if e["loc"] == ("children",)]
-    assert "U+202E" in error["msg"] and "[0].pseudonym" in error["msg"]
+    assert "U+202E" in error["msg"]
+    assert "[0].pseudonym" in error["msg"]
 
 
 def test_a_misspelt_multiline_field_fails_at_import() -> None:

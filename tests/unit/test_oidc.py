@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from workflow.access.oidc import (
+    Identity,
     InvalidToken,
     KeySetUnavailable,
     OidcConfig,
@@ -37,6 +38,8 @@ ISSUER = "https://login.example.test/realms/partnership"
 AUDIENCE = "casereview"
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 T0 = int(NOW.timestamp())
+SUB = "f3b1c2d4-0000-4000-8000-000000000001"
+ALICE = Identity(ISSUER, SUB)  # issuer + subject; no username unless match_username
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -62,7 +65,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "sub": "f3b1c2d4-0000-4000-8000-000000000001",
+        "sub": SUB,
         "preferred_username": "alice",
         "email": "alice@example.test",
         "iat": T0,
@@ -118,12 +121,12 @@ def test_valid_rs256_token_verifies_and_names_the_user(verifier: OidcVerifier) -
     got = verifier.verify(mint(), now=NOW)
     assert got["iss"] == ISSUER
     assert got["aud"] == AUDIENCE
-    assert verifier.subject(got) == "alice"
+    assert verifier.identity(got) == ALICE
 
 
 def test_valid_es256_token_verifies(verifier: OidcVerifier) -> None:
     got = verifier.verify(mint(EC_KEY, "ES256", "ec-1"), now=NOW)
-    assert verifier.subject(got) == "alice"
+    assert verifier.identity(got) == ALICE
 
 
 def test_audience_list_containing_ours_is_accepted(verifier: OidcVerifier) -> None:
@@ -131,17 +134,23 @@ def test_audience_list_containing_ours_is_accepted(verifier: OidcVerifier) -> No
     assert AUDIENCE in got["aud"]
 
 
-def test_subject_uses_the_configured_claim(jwks_file: Path) -> None:
-    by_email = OidcVerifier(
-        OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_file=jwks_file, user_claim="email")
-    )
-    assert by_email.subject(by_email.verify(mint(), now=NOW)) == "alice@example.test"
+def test_the_username_claim_is_read_only_where_configured(jwks_file: Path) -> None:
+    def config(**kw: Any) -> OidcVerifier:
+        return OidcVerifier(OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_file=jwks_file, **kw))
+
+    by_email = config(user_claim="email", match_username=True)
+    got = by_email.identity(by_email.verify(mint(), now=NOW))
+    assert got == Identity(ISSUER, SUB, "alice@example.test")
+    by_name = config(match_username=True)
+    assert by_name.identity(by_name.verify(mint(), now=NOW)).username == "alice"
+    off = config(user_claim="email")  # a claim named, but matching usernames is off
+    assert off.identity(off.verify(mint(), now=NOW)) == ALICE
 
 
 def test_token_without_kid_uses_the_only_key(tmp_path: Path) -> None:
     path = write_jwks(tmp_path / "one.json", rsa_jwk(RSA_KEY, "rsa-1"))
     single = OidcVerifier(OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_file=path))
-    assert single.subject(single.verify(mint(kid=None), now=NOW)) == "alice"
+    assert single.identity(single.verify(mint(kid=None), now=NOW)) == ALICE
 
 
 def test_without_now_the_real_clock_is_used(verifier: OidcVerifier) -> None:
@@ -190,17 +199,26 @@ def test_wrong_audience_is_refused(verifier: OidcVerifier) -> None:
     refused(verifier, mint(aud=["account"]), "wrong audience")
 
 
-@pytest.mark.parametrize("claim", ["exp", "iss", "aud"])
+@pytest.mark.parametrize("claim", ["exp", "iss", "aud", "sub"])
 def test_required_claim_missing_is_refused(verifier: OidcVerifier, claim: str) -> None:
     dropped: dict[str, Any] = {claim: None}
     refused(verifier, mint(**dropped), f"missing the '{claim}' claim")
 
 
 @pytest.mark.parametrize("value", [None, "", "   ", 42, ["alice"]])
-def test_missing_or_unusable_user_claim_is_refused(verifier: OidcVerifier, value: Any) -> None:
-    got = verifier.verify(mint(preferred_username=value), now=NOW)
+def test_missing_or_unusable_user_claim_is_refused(jwks_file: Path, value: Any) -> None:
+    matching = OidcVerifier(
+        OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_file=jwks_file, match_username=True)
+    )
+    got = matching.verify(mint(preferred_username=value), now=NOW)
     with pytest.raises(InvalidToken, match="missing the 'preferred_username' claim"):
-        verifier.subject(got)
+        matching.identity(got)
+
+
+@pytest.mark.parametrize("value", ["", "   ", 42, ["x"]])
+def test_unusable_subject_is_refused(verifier: OidcVerifier, value: Any) -> None:
+    with pytest.raises(InvalidToken, match="'sub'"):
+        verifier.identity(verifier.verify(mint(sub=value), now=NOW))
 
 
 # --- signatures, keys and algorithms -------------------------------------------------------
@@ -363,7 +381,7 @@ def test_jwks_file_is_reread_when_its_mtime_changes(
     write_jwks(jwks_file, rsa_jwk(OTHER_RSA_KEY, "rsa-2"))
     stat = jwks_file.stat()
     os.utime(jwks_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert verifier.subject(verifier.verify(rotated, now=NOW)) == "alice"
+    assert verifier.identity(verifier.verify(rotated, now=NOW)) == ALICE
     refused(verifier, mint(), "unknown key id")  # the old key is gone
 
     jwks_file.write_text("{ half-written", encoding="utf-8")  # a bad re-read keeps the keys
@@ -429,7 +447,7 @@ def url_verifier(url: str) -> OidcVerifier:
 def test_jwks_url_mode_verifies_and_caches(jwks_server: JwksServer) -> None:
     verifier = url_verifier(jwks_server.url)
     assert jwks_server.hits == 0  # fetched lazily
-    assert verifier.subject(verifier.verify(mint(), now=NOW)) == "alice"
+    assert verifier.identity(verifier.verify(mint(), now=NOW)) == ALICE
     assert verifier.verify(mint(), now=NOW)
     assert jwks_server.hits == 1  # the key set is cached
     refused(verifier, mint(OTHER_RSA_KEY), "bad signature")

@@ -27,7 +27,16 @@ from workflow.services.engine import COMMANDS
 
 REGISTRY = load_rulebooks(Settings())
 RULEBOOKS = {rb.id: rb for rb in REGISTRY.all()}
-SHIPPED = ["england-2018", "england-2023", "england-panel-2025", "england-scr-2015"]
+SHIPPED = [
+    "england-2018",
+    "england-2023",
+    "england-panel-2025",
+    "england-scr-2015",
+    "northern-ireland-cmr-2012",
+    "scotland-learning-review-2021",
+    "wales-cpr-2012",
+    "wales-susr-2024",
+]
 CSPR = ["england-2018", "england-2023", "england-panel-2025"]
 
 # Facts that make each guard true / false.

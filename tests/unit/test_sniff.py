@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from workflow.documents import sniff
-from workflow.documents.storage import LocalDiskStorage, new_key, receive
-from workflow.errors import DocumentTooLarge, InvalidFacts, UnsupportedDocument
+from workflow.documents.storage import LocalDiskStorage, new_key
+from workflow.errors import DocumentTooLarge, InvalidFacts, StorageUnavailable, UnsupportedDocument
 
 
 def zipped(*entries: tuple[str, str]) -> bytes:
@@ -136,16 +136,29 @@ def test_local_storage_keys_stay_inside_the_root(tmp_path: Path) -> None:
     for bad in ("../../etc/passwd", "/etc/passwd", "ab", "A" * 32, new_key() + "/x"):
         with pytest.raises(ValueError, match="storage key"):
             store.exists(bad)
-    staged = receive(store.scratch_dir, io.BytesIO(b"%PDF-1 content"), max_bytes=100)
+        with pytest.raises(ValueError, match="storage key"):
+            store.receive(bad, io.BytesIO(b"x"), max_bytes=100)
     key = new_key()
-    store.put(key, staged.path)
+    staged = store.receive(key, io.BytesIO(b"%PDF-1 content"), max_bytes=100)
+    assert staged.path.name == f"{key}.part"
+    assert store.has_part(key)
+    assert not store.exists(key)
+    store.place(key)
     assert not staged.path.exists()
     assert store.exists(key)
+    store.place(key)  # idempotent: a clean-up may race the upload that committed it
     with store.open(key) as content:
         assert content.read() == b"%PDF-1 content"
-    other = receive(store.scratch_dir, io.BytesIO(b"again"), max_bytes=100)
-    with pytest.raises(FileExistsError):
-        store.put(key, other.path)  # immutable: never overwritten
+    store.receive(key, io.BytesIO(b"again"), max_bytes=100)
+    store.place(key)  # immutable: the placed content is kept, the part dropped
+    with store.open(key) as content:
+        assert content.read() == b"%PDF-1 content"
+    assert not store.has_part(key)
+    other = new_key()
+    store.receive(other, io.BytesIO(b"first"), max_bytes=100)
+    with pytest.raises(StorageUnavailable):  # a part is never written over either
+        store.receive(other, io.BytesIO(b"second"), max_bytes=100)
+    assert store.has_part(other)
     store.delete(key)
     assert not store.exists(key)
 
@@ -158,12 +171,13 @@ def test_receive_stops_over_the_limit_and_leaves_nothing(tmp_path: Path) -> None
             self.reads += 1
             return b"x" * size
 
+    store = LocalDiskStorage(tmp_path)
     source = Endless()
     with pytest.raises(DocumentTooLarge):
-        receive(tmp_path, source, max_bytes=100_000)  # type: ignore[arg-type]
+        store.receive(new_key(), source, max_bytes=100_000)  # type: ignore[arg-type]
     assert source.reads < 10  # it did not read on
     with pytest.raises(InvalidFacts, match="empty"):
-        receive(tmp_path, io.BytesIO(b""), max_bytes=100)
-    assert list(tmp_path.iterdir()) == []
-    staged = receive(tmp_path, io.BytesIO(b"abc"), max_bytes=3)
+        store.receive(new_key(), io.BytesIO(b""), max_bytes=100)
+    assert store.incoming() == []
+    staged = store.receive(new_key(), io.BytesIO(b"abc"), max_bytes=3)
     assert (staged.size, staged.sha256[:8]) == (3, "ba7816bf")

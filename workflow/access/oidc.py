@@ -1,7 +1,13 @@
 """Optional single sign-on: verify OpenID Connect JWTs against a JWKS file or URL. Pure.
 
 A JWK without "alg" gets its type's default (RSA: RS256, EC: ES256/384/512 by curve); a
-token's "alg" must equal its key's, so none/HS* and key-confusion tokens never verify."""
+token's "alg" must equal its key's, so none/HS* and key-confusion tokens never verify.
+
+A verified token names a person by issuer + subject (`iss` + `sub`, which the issuer
+never reassigns). A username claim (`preferred_username`, `email`, ...) is whatever the
+person or an issuer's administrator typed: it is read only where the deployment asks
+for it (`match_username`), and accounts.authenticate_identity never lets it reach an
+account that is mapped to a subject."""
 
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ _ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.InvalidIssuerError, "token has the wrong issuer"),
     (jwt.InvalidAudienceError, "token has the wrong audience"),
     (jwt.InvalidSignatureError, "token has a bad signature"),
+    (jwt.exceptions.InvalidSubjectError, "token is missing the 'sub' claim"),  # not a string
 )
 
 
@@ -43,9 +50,20 @@ class OidcConfig:
     audience: str
     jwks_file: Path | None = None
     jwks_url: str | None = None
-    user_claim: str = "preferred_username"
+    user_claim: str = "preferred_username"  # matched to usernames only with match_username
+    match_username: bool = False
     algorithms: tuple[str, ...] = ("RS256", "ES256")
     leeway_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token names: `issuer` + `subject`, and the username claim's value
+    where the deployment matches it (None otherwise)."""
+
+    issuer: str
+    subject: str
+    username: str | None = None
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -148,7 +166,7 @@ class OidcVerifier:
                 audience=cfg.audience,
                 issuer=cfg.issuer,
                 options={
-                    "require": ["exp", "iss", "aud"],
+                    "require": ["exp", "iss", "aud", "sub"],
                     "verify_exp": False,
                     "verify_nbf": False,
                     "verify_iat": False,
@@ -173,9 +191,14 @@ class OidcVerifier:
                 raise InvalidToken("token is not yet valid")
         return claims
 
-    def subject(self, claims: Mapping[str, Any]) -> str:
-        """The user named by the configured claim, as a non-empty string."""
-        value = claims.get(self.config.user_claim)
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidToken(f"token is missing the '{self.config.user_claim}' claim")
-        return value
+    def identity(self, claims: Mapping[str, Any]) -> Identity:
+        """Issuer and subject of verified `claims`, and the configured username claim
+        when `match_username` is on; InvalidToken if one of them is not a non-empty string."""
+        names = ("iss", "sub", *((self.config.user_claim,) if self.config.match_username else ()))
+        values = []
+        for name in names:
+            value = claims.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidToken(f"token is missing the '{name}' claim")
+            values.append(value)
+        return Identity(values[0], values[1], values[2] if len(values) > 2 else None)

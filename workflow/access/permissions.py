@@ -154,8 +154,59 @@ TABLE: dict[Role, tuple[Scope, frozenset[str]]] = {
     Role.NATIONAL: ("all", frozenset([*READ_SUMMARY, Perm.DASHBOARD_READ])),
 }
 
-# Fields of a case that only CASE_READ_PERSONAL may see (special category data).
-PERSONAL_FIELDS = ("records", "close_reason", "timeline.payload")
+# Which fields are personal data, and who is shown them: workflow/access/disclosure.py.
+
+# What each permission lets a person do, in words: a 403 says "your roles do not allow
+# <words>" (never the enum's internal form). One entry per permission and per command.
+WORDS: dict[str, str] = {
+    Perm.CASE_LIST: "listing cases",
+    Perm.CASE_READ: "seeing this case",
+    Perm.CASE_READ_PERSONAL: "seeing personal data",
+    Perm.DEADLINE_ADJUST: "adjusting deadlines",
+    Perm.ACTION_PLAN_MANAGE: "managing the action plan",
+    Perm.ACTION_UPDATE: "recording progress on actions",
+    Perm.DOCUMENT_UPLOAD: "uploading documents",
+    Perm.DOCUMENT_READ: "reading documents",
+    Perm.DOCUMENT_READ_UNREDACTED: "reading unredacted documents",
+    Perm.THEME_TAG: "tagging learning themes",
+    Perm.AUDIT_VERIFY: "verifying the audit trail",
+    Perm.DASHBOARD_READ: "seeing the dashboard",
+    Perm.DATA_EXPORT: "exporting data",
+    Perm.FEED_CREATE: "creating calendar feeds",
+    Perm.NOTIFICATIONS_READ: "seeing notifications",
+    Perm.NOTIFICATIONS_MANAGE: "managing notifications",
+    command("log_incident"): "logging an incident",
+    command("record_notification"): "recording the notification",
+    command("record_partners_informed"): "recording that partners were informed",
+    command("complete_rapid_review"): "completing the rapid review",
+    command("record_decision"): "recording the decision",
+    command("record_panel_response"): "recording the national panel's response",
+    command("commission_reviewer"): "commissioning a reviewer",
+    command("agree_terms_of_reference"): "agreeing the terms of reference",
+    command("receive_final_report"): "receiving the final report",
+    command("send_report_to_panel"): "sending the report to the national panel",
+    command("publish_report"): "publishing the report",
+    command("defer_publication"): "deferring publication",
+    command("resume_publication"): "resuming publication",
+    command("decide_not_to_publish"): "deciding not to publish",
+    command("close_case"): "closing the case",
+    command("open_thematic_review"): "opening a thematic review",
+    command("record_involvement"): "recording involvement",
+    command("withdraw_publication"): "withdrawing publication",
+}
+
+
+def words(perm: str) -> str:
+    """What `perm` lets a person do, in words (a trigger missing from WORDS: its name)."""
+    found = WORDS.get(perm)
+    if found is not None:
+        return found
+    return perm.removeprefix("command.").replace("_", " ").replace(".", " ")
+
+
+def refusal(perm: str, where: str = "") -> str:
+    """A 403's detail: "your roles [in 'alpha'] do not allow adjusting deadlines"."""
+    return f"your roles{f' in {where!r}' if where else ''} do not allow {words(perm)}"
 
 
 def permissions_of(role: str) -> frozenset[str]:
@@ -179,4 +230,11 @@ def markdown_table() -> str:
     for perm in perms:
         marks = ["yes" if perm in permissions_of(r) else "" for r in roles]
         lines.append(f"| `{perm}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_refusals() -> str:
+    """What a 403 says for each permission, as Markdown (from WORDS)."""
+    lines = ["| permission | a 403 says: your roles do not allow ... |", "|---|---|"]
+    lines += [f"| `{perm}` | {said} |" for perm, said in WORDS.items()]
     return "\n".join(lines) + "\n"

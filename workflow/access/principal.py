@@ -15,6 +15,7 @@ class Grant:
     partnership_id: uuid.UUID
     partnership_code: str
     role: str
+    nation: str = "england"  # the partnership's (workflow/nations.py)
 
     # Cached on the instance (a Principal, and its grants, live in the token cache):
     # looking the role up in the table per call was most of a permission check.

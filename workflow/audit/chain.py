@@ -5,8 +5,13 @@ which every record stores the previous record's hash and its own hash over a
 canonical serialisation (sorted-key JSON of every field but `id` and `hash`).
 `audit_chain_head` holds each chain's last (seq, hash): appenders lock it, so a
 chain never forks, and the verifier compares it with the last record, so a
-deleted tail is caught too. Records never hold personal data: ids, actions,
-outcomes only.
+deleted tail is caught too. A partnership's chain starts when the partnership is
+created (`start`), so a partnership without records has lost its chain. Records
+never hold personal data: ids, actions, outcomes only.
+
+All of this is checked against the database alone, so whoever can write the
+database can also cut a tail together with its head, or rewrite and rehash: the
+signed checkpoints outside it (checkpoint.py, docs/audit.md) catch those.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from workflow.models import AuditChainHead, AuditRecord
+from workflow.models import AuditChainHead, AuditRecord, Partnership
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -168,63 +173,117 @@ def append(
     return digest
 
 
+def start(
+    session: Session,
+    partnership: Partnership,
+    occurred_at: datetime,
+    actor: str = "system",
+    client: str = "casereview",
+) -> str:
+    """The first record of a new partnership's chain (`create_partnership`, by `actor`
+    from `client`), so that every partnership has a chain from its creation and a
+    missing one is tampering."""
+    return append(
+        session,
+        chain=partnership.code,
+        occurred_at=occurred_at,
+        actor=actor,
+        action="create_partnership",
+        case_id=None,
+        client=client,
+        outcome="ok",
+        detail={"partnership_id": str(partnership.id)},
+    )
+
+
 @dataclass(frozen=True)
 class ChainReport:
+    """One chain's verification. `records` is also its last seq when `ok` (seqs run
+    1, 2, 3, ...); `checkpoint_seq` the seq of the signed checkpoint it was compared
+    with, if any (checkpoint.py)."""
+
     chain: str
     records: int
     ok: bool
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     problem: str | None = None
+    checkpoint_seq: int | None = None
 
 
-def _records(session: Session, chain: str) -> Iterator[AuditRecord]:
+def _records(session: Session, chain: str, since: int) -> Iterator[AuditRecord]:
     stmt = (
         select(AuditRecord)
-        .where(AuditRecord.chain == chain)
+        .where(AuditRecord.chain == chain, AuditRecord.seq >= since)
         .order_by(AuditRecord.seq, AuditRecord.id)
         .execution_options(yield_per=1000)
     )
     yield from session.scalars(stmt)
 
 
-def verify_chain(session: Session, chain: str) -> ChainReport:
-    """Recompute `chain` from the start; report the first broken link.
+def verify_chain(session: Session, chain: str, since: int = 1) -> ChainReport:
+    """Recompute `chain` from seq 1 (or `since`); report the first broken link.
 
-    Run it on a snapshot (Database.read_snapshot): records and head must be read at
-    one instant, or an append between the two reads looks like tampering."""
+    `since` > 1: from that seq on, taking the record before it on trust; only for a
+    seq a signed checkpoint pins (verification.py), where a problem found means
+    "verify from the start to say what it is". Run it on a snapshot
+    (Database.read_snapshot): records and head must be read at one instant, or an
+    append between the two reads looks like tampering."""
     head = session.get(AuditChainHead, chain)
-    expected_prev, expected_seq, count = GENESIS, 1, 0
-    for record in _records(session, chain):
+    expected_prev, expected_seq, count = GENESIS, since, 0
+    for record in _records(session, chain, since):
         count += 1
         problem = None
         if record.seq != expected_seq:
             problem = f"sequence jumps from {expected_seq - 1} to {record.seq} (records missing)"
             if record.seq < expected_seq:
                 problem = f"sequence {record.seq} repeats or goes backwards"
-        elif record.prev_hash != expected_prev:
+        elif record.prev_hash != expected_prev and (since == 1 or count > 1):
             problem = "prev_hash does not match the previous record (removed or reordered)"
         elif record.hash != record_hash(record):
             problem = "content does not match its hash (edited)"
         if problem:
-            return ChainReport(chain, count, False, record.seq, record.id, problem)
+            return ChainReport(chain, since - 1 + count, False, record.seq, record.id, problem)
         expected_prev, expected_seq = record.hash, expected_seq + 1
     last_seq = expected_seq - 1
-    if head is not None and (head.seq, head.hash) != (last_seq, expected_prev):
+    if count == 0 and since > 1:
+        return ChainReport(chain, 0, False, since, None, f"chain ends before seq {since}")
+    if count == 0:
+        # a partnership's chain starts with its creation: one without records (or a
+        # head without records) was removed; "system" is empty until its first record
+        partnership = session.scalar(select(Partnership.id).where(Partnership.code == chain))
+        if head is None and partnership is None:
+            return ChainReport(chain, 0, True)
+        return ChainReport(chain, 0, False, 1, None, "no audit records: the chain was removed")
+    count = last_seq  # from here on, every record from 1 to last_seq was seen or pinned
+    if head is None:
         return ChainReport(
             chain,
             count,
             False,
             last_seq + 1,
             None,
-            f"chain ends at {last_seq} but its head says {head.seq} (records removed from the end)",
+            f"chain ends at {last_seq} but has no head row (removed)",
+        )
+    if (head.seq, head.hash) != (last_seq, expected_prev):
+        return ChainReport(
+            chain,
+            count,
+            False,
+            last_seq + 1,
+            None,
+            f"chain ends at {last_seq} but its head says {head.seq} "
+            "(records removed from the end, or the head moved)",
         )
     return ChainReport(chain, count, True)
 
 
 def chains(session: Session) -> list[str]:
+    """Every chain there is or must be: those with a head or records, and every
+    partnership's (a partnership without one is reported broken)."""
     names = set(session.scalars(select(AuditChainHead.chain)))
     names |= set(session.scalars(select(AuditRecord.chain).distinct()))
+    names |= set(session.scalars(select(Partnership.code)))
     return sorted(names)
 
 

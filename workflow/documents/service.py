@@ -11,11 +11,13 @@ is never touched, so an upload never conflicts with the sub-group's commands.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,8 +27,8 @@ from workflow.access.principal import Principal
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents import UploadRequest
 from workflow.documents.sniff import check_filename, check_matches, detect
-from workflow.documents.storage import Staged, Storage, new_key, receive
-from workflow.errors import DocumentNotFound, DomainError
+from workflow.documents.storage import Staged, Storage, new_key
+from workflow.errors import DocumentNotFound, DomainError, StorageUnavailable
 from workflow.models import Case, Document, DocumentVersion
 from workflow.services.access import require, visible_case
 from workflow.services.base import Context
@@ -35,6 +37,8 @@ from workflow.services.recording import audit_case
 from workflow.services.runner import record_refusal, run_command
 
 UPLOAD, DOWNLOAD = "upload_document", "download_document"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 # The answer to an upload, from the document and all its versions (api renders it).
@@ -50,6 +54,19 @@ class Received:
     media_type: str
 
 
+def authorize_upload(
+    database: Database, ctx: Context, case_id: uuid.UUID, document_id: uuid.UUID | None
+) -> None:
+    """Refuse (audited) a caller who may not upload to this case or document: called
+    before the request's body is read, so a refused upload is never received."""
+    _audited(
+        database,
+        ctx,
+        case_id,
+        lambda: database.read(lambda s: _check(s, ctx, case_id, document_id)),
+    )
+
+
 def upload(
     database: Database,
     storage: Storage,
@@ -59,43 +76,97 @@ def upload(
     *,
     max_bytes: int,
 ) -> tuple[Outcome, bool]:
-    """Check access (before reading any content), receive the content into a temporary
-    file and check it, then in one audited, idempotent transaction record the version
-    and move the file into place; if that transaction fails the file is removed. The
-    outcome, and whether it is an idempotent replay."""
-    staged: Staged | None = None
+    """Check access (before reading any content), receive the content into its part
+    file and check it, then in one audited, idempotent transaction record the version;
+    only after that commit is the file moved into place. A refusal is audited (in a
+    transaction of its own) and leaves nothing behind. The outcome, and whether it is
+    an idempotent replay."""
+    key = new_key()
+    got = _audited(
+        database, ctx, req.case_id, lambda: _receive(database, storage, ctx, req, key, max_bytes)
+    )
+
+    def work(session: Session) -> Outcome:
+        document = record_upload(session, ctx, req, got, key)
+        return render(document, _versions(session, [document.id])[document.id])
+
     try:
-        try:
-            database.read(lambda s: _target(s, ctx.principal, req.case_id, req.document_id))
-            filename = check_filename(req.filename)
-            staged = receive(storage.scratch_dir, req.source, max_bytes)
-            with staged.path.open("rb") as content:
-                got = Received(staged, filename, check_matches(detect(content), filename))
-        except DomainError as exc:
-            if not isinstance(exc, DatabaseUnavailable):
-                outcome = f"refused:{type(exc).__name__}"
-                database.write(lambda s: record_refusal(s, ctx, UPLOAD, req.case_id, outcome))
-            raise
-        key = new_key()
+        outcome, replayed = run_command(
+            database,
+            ctx,
+            action=UPLOAD,
+            case_id=req.case_id,
+            work=work,
+            idem=_idempotency(req, got),
+        )
+    except BaseException:
+        _settle(database, storage, key)
+        raise
+    if replayed:
+        storage.discard(key)
+    else:
+        # After the commit: a crash before this line leaves the part of a committed
+        # version, which the clean-up moves into place (workflow/documents/cleanup.py).
+        storage.place(key)
+    return outcome, replayed
 
-        def work(session: Session) -> Outcome:
-            document = record_upload(session, ctx, req, got, key)
-            if not storage.exists(key):  # a retried transaction has already moved it
-                storage.put(key, got.staged.path)
-            return render(document, _versions(session, [document.id])[document.id])
 
-        idem = _idempotency(req, got)
-        try:
-            return run_command(
-                database, ctx, action=UPLOAD, case_id=req.case_id, work=work, idem=idem
-            )
-        except BaseException:
-            if not _recorded(database, key):
-                storage.delete(key)
-            raise
-    finally:
-        if staged is not None:
-            staged.discard()
+def _receive(
+    database: Database, storage: Storage, ctx: Context, req: UploadRequest, key: str, max_bytes: int
+) -> Received:
+    database.read(lambda s: _check(s, ctx, req.case_id, req.document_id))
+    filename = check_filename(req.filename)
+    staged = storage.receive(key, req.source, max_bytes)
+    try:
+        with staged.path.open("rb") as content:
+            return Received(staged, filename, check_matches(detect(content), filename))
+    except BaseException:
+        storage.discard(key)
+        raise
+
+
+def _check(
+    session: Session, ctx: Context, case_id: uuid.UUID, document_id: uuid.UUID | None
+) -> None:
+    _target(session, ctx.principal, case_id, document_id)
+
+
+def _audited(database: Database, ctx: Context, case_id: uuid.UUID, step: Callable[[], T]) -> T:
+    """`step()`; a domain refusal is audited in a transaction of its own, then raised."""
+    try:
+        return step()
+    except DomainError as exc:
+        audit_refused_upload(database, ctx, case_id, exc)
+        raise
+
+
+def audit_refused_upload(
+    database: Database, ctx: Context, case_id: uuid.UUID, exc: DomainError
+) -> None:
+    """Audit the refusal `exc` of an upload, in a transaction of its own (the caller
+    raises it). If the record cannot be written either (the database unavailable, as on
+    a full disk it shares with the store), the refusal is still the answer."""
+    if isinstance(exc, DatabaseUnavailable):
+        return
+    outcome = f"refused:{type(exc).__name__}"
+    try:
+        database.write(lambda s: record_refusal(s, ctx, UPLOAD, case_id, outcome))
+    except DatabaseUnavailable:
+        log.warning("the refused upload (%s) could not be audited", outcome)
+
+
+def _settle(database: Database, storage: Storage, key: str) -> None:
+    """After the recording transaction failed: its commit may still have happened (an
+    answer cut off). Committed: place the part; not: discard it; unknown (the database
+    unreachable): leave it for the clean-up, which decides the same way later."""
+    recorded = _recorded(database, key)
+    if recorded is None:
+        return
+    if recorded:
+        with contextlib.suppress(StorageUnavailable):  # the clean-up places it later
+            storage.place(key)
+    else:
+        storage.discard(key)
 
 
 def record_upload(
@@ -182,7 +253,9 @@ def open_version(
         raise DocumentNotFound(f"document {document_id} has no version {number}")
     if not document.redacted:
         _audit(session, ctx, case, DOWNLOAD, document, version)
-    return version, storage.open(version.storage_key)  # in the transaction: no audit if absent
+    # In the transaction: no audit record if the content cannot be opened
+    # (StorageUnavailable, e.g. a committed version not yet moved into place).
+    return version, storage.open(version.storage_key)
 
 
 def _target(
@@ -245,12 +318,12 @@ def _audit(
     )
 
 
-def _recorded(database: Database, key: str) -> bool:
-    """Whether a version with this storage key was committed after all (outcome unknown)."""
+def _recorded(database: Database, key: str) -> bool | None:
+    """Whether a version with this storage key was committed (None: cannot tell)."""
     try:
         found = database.read(
             lambda s: s.scalar(select(DocumentVersion.id).where(DocumentVersion.storage_key == key))
         )
     except Exception:
-        return False
+        return None
     return found is not None

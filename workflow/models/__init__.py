@@ -1,6 +1,13 @@
 """SQLAlchemy tables, one module per area; importing this package registers them all."""
 
-from workflow.models.access import ApiToken, FeedToken, Membership, Partnership, User
+from workflow.models.access import (
+    ApiToken,
+    FeedToken,
+    Membership,
+    Partnership,
+    User,
+    WebSession,
+)
 from workflow.models.audit import AuditChainHead, AuditRecord, IdempotencyRecord
 from workflow.models.base import Base, UTCDateTime
 from workflow.models.case import (
@@ -52,4 +59,5 @@ __all__ = [
     "ThemeTag",
     "UTCDateTime",
     "User",
+    "WebSession",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base, UTCDateTime
@@ -21,18 +21,27 @@ class Partnership(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     division: Mapped[str] = mapped_column(String(32), default="england-and-wales")
+    # england | wales | scotland | northern_ireland (workflow/nations.py): picks the
+    # default rulebook of new cases, and so their calendar and words (migration 0011)
+    nation: Mapped[str] = mapped_column(String(32), default="england", server_default="england")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class User(Base):
+    """A person who may sign in. Single sign-on reaches them by (oidc_issuer, oidc_subject);
+    an oidc_issuer of None is a mapping made before issuers were stored (0011), which the
+    configured issuer's tokens match."""
+
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_system_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # where e-mail subscriptions addressed to a role reach this user (none: not reached)
     email: Mapped[str | None] = mapped_column(String(320))
@@ -75,3 +84,22 @@ class FeedToken(Base):
     label: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser (workflow/access/sessions.py). The cookie holds a random id;
+    only its SHA-256 is stored, so a copy of the database signs no one in. A row is
+    valid while `ended_at` is null and neither the idle nor the absolute timeout has
+    passed; it is ended, never reopened."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # how the user signed in: api_token
+    csrf_secret: Mapped[str] = mapped_column(String(64))  # proves the forms of this session
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))

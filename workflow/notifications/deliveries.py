@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.access.permissions import Perm
+from workflow.access.permissions import Perm, refusal
 from workflow.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
 from workflow.models import Delivery, OutboxMessage
 from workflow.notifications.subscriptions import audit_change, partnerships_where
@@ -97,7 +97,7 @@ def retry(session: Session, ctx: Context, delivery_id: uuid.UUID) -> DeliveryVie
     delivery = view.delivery
     managed = partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE)
     if delivery.partnership_id not in managed:
-        raise Forbidden(f"your roles do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}")
+        raise Forbidden(refusal(Perm.NOTIFICATIONS_MANAGE))
     if delivery.status != DEAD:
         raise Conflict(f"only a dead delivery can be retried; this one is {delivery.status}")
     delivery.status = "pending"

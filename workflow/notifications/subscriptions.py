@@ -3,8 +3,9 @@
 Reading needs `notifications.read`, changing `notifications.manage`, both held with
 partnership scope in the subscription's partnership; a subscription of a
 partnership where the caller holds neither is answered as not found. A webhook's
-HMAC secret is generated here and returned once, at creation. Every change is in
-the partnership's audit trail. Services flush, never commit.
+target is parsed in full (workflow/notifications/targets.py), and its HMAC secret is
+generated here and returned once, at creation. Every change is in the
+partnership's audit trail. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.access.permissions import Perm, Role
+from workflow.access.permissions import Perm, Role, refusal
 from workflow.audit import chain as audit
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.inputs import is_one_email_address
 from workflow.models import Partnership, Subscription
 from workflow.notifications.outbox import TOPICS
+from workflow.notifications.targets import InvalidTarget, check_text, check_webhook_target
 from workflow.services.base import Context
 
 CHANNELS = ("webhook", "email")
@@ -76,9 +78,14 @@ def _check(new: NewSubscription) -> None:
                 "(which writes to every member holding that role)",
                 "target",
             )
-    elif new.channel == "webhook" and not new.target.startswith(("https://", "http://")):
-        raise InvalidFacts("a webhook target must be an http(s) URL", "target")
-    elif new.channel == "email" and not is_one_email_address(new.target):
+        return
+    try:
+        check_text(new.target)
+        if new.channel == "webhook":
+            check_webhook_target(new.target)
+    except InvalidTarget as exc:
+        raise InvalidFacts(exc.reason, "target") from None
+    if new.channel == "email" and not is_one_email_address(new.target):
         raise InvalidFacts("an e-mail target must be one address", "target")
 
 
@@ -89,9 +96,7 @@ def create(session: Session, ctx: Context, new: NewSubscription) -> Created:
             f"you are not a member of partnership {new.partnership!r}", "partnership"
         )
     if grant.partnership_id not in partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE):
-        raise Forbidden(
-            f"your roles in {new.partnership!r} do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}"
-        )
+        raise Forbidden(refusal(Perm.NOTIFICATIONS_MANAGE, new.partnership))
     _check(new)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32) if new.channel == "webhook" else None
     sub = Subscription(
@@ -141,7 +146,7 @@ def deactivate(session: Session, ctx: Context, sub_id: uuid.UUID) -> tuple[Subsc
     """Stop a subscription: no new deliveries; queued ones end as dead. Again: no change."""
     sub, code = get(session, ctx, sub_id)
     if sub.partnership_id not in partnerships_where(ctx, Perm.NOTIFICATIONS_MANAGE):
-        raise Forbidden(f"your roles in {code!r} do not allow {Perm.NOTIFICATIONS_MANAGE.value!r}")
+        raise Forbidden(refusal(Perm.NOTIFICATIONS_MANAGE, code))
     if sub.active:
         sub.active = False
         sub.deactivated_at = ctx.now

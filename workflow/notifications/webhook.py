@@ -3,7 +3,8 @@
 Headers: `X-Casereview-Timestamp` (Unix seconds), `X-Casereview-Signature:
 sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`, `X-Casereview-Message-Id` and
 `Idempotency-Key` (both the message's id, the same on every retry). Any 2xx is
-success; anything else, a timeout or a network error is a failure to retry.
+success; anything else, a timeout, a network error or a target that is not a valid
+URL (targets.py) is a failure to retry.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from workflow.notifications.channels import DeliveryFailed, Outgoing
 from workflow.notifications.egress import AddressNotAllowed, EgressPolicy, handlers
+from workflow.notifications.targets import InvalidTarget, check_webhook_target
 
 SIGNATURE_HEADER = "X-Casereview-Signature"
 TIMESTAMP_HEADER = "X-Casereview-Timestamp"
@@ -51,8 +53,10 @@ class WebhookChannel:
         )
 
     def send(self, item: Outgoing, now: datetime) -> None:
-        if not item.target.startswith(("http://", "https://")):
-            raise DeliveryFailed("not an http(s) URL")
+        try:  # again here: a row written before creation parsed targets may hold anything
+            check_webhook_target(item.target)
+        except InvalidTarget as exc:
+            raise DeliveryFailed(f"invalid target: {exc.reason}") from None
         body = body_of(item)
         timestamp = str(int(now.timestamp()))
         request = urllib.request.Request(  # noqa: S310 - scheme checked above

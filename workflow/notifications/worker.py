@@ -6,20 +6,24 @@ Claiming is one short write transaction: PostgreSQL locks the chosen rows with
 SQLite's `BEGIN IMMEDIATE` (Database.write) serialises claimers. A claimed
 delivery is `in_flight` until `lease_until`; the attempt is counted at claim time.
 Each outcome is committed as soon as its delivery returns, so a worker killed
-mid-batch re-sends nothing it had finished. A worker killed mid-delivery leaves
-the lease to expire, then another worker claims the delivery again: at-least-once,
-and the payload's `id` (the same on every try) lets the receiver drop a repeat.
+mid-batch re-sends nothing it had finished. Any error of one delivery, foreseen or
+not, is that delivery's failure: the pass goes on with the others. A worker killed
+mid-delivery leaves the lease to expire, then another worker claims the delivery
+again (at-least-once; after the last attempt it is dead instead), and the payload's
+`id` (the same on every try) lets the receiver drop a repeat.
 Time is an input (`now`); nothing here sleeps.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT, DELIVERED, RETRYING, DEAD = "in_flight", "delivered", "retrying", "dead"
 STATUSES = ("pending", IN_FLIGHT, DELIVERED, RETRYING, DEAD)
+LEASE_EXPIRED = "lease expired on the last attempt (the worker stopped mid-delivery)"
 
 
 @dataclass
@@ -68,8 +73,21 @@ def due_clause(now: datetime) -> object:
     )
 
 
+@dataclass(frozen=True)
+class Batch:
+    claims: list[Claim]
+    abandoned: int  # in flight past their lease after the last attempt: now dead
+
+
 def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
     """Take up to `batch_size` due deliveries under a lease (in the caller's transaction)."""
+    return claim_batch(session, now, config).claims
+
+
+def claim_batch(session: Session, now: datetime, config: NotifyConfig) -> Batch:
+    """`claim`, and give up on deliveries whose worker died during their last attempt:
+    each such death counted an attempt, so a message that kills its worker every
+    time ends dead after `max_attempts` like any other failure."""
     stmt = (
         select(Delivery)
         .where(due_clause(now))  # type: ignore[arg-type]
@@ -79,8 +97,16 @@ def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     deliveries = list(session.scalars(stmt))
+    exhausted = [
+        d for d in deliveries if d.status == IN_FLIGHT and d.attempts >= config.max_attempts
+    ]
+    for d in exhausted:
+        d.status, d.lease_until, d.claim_token, d.next_attempt_at = DEAD, None, None, now
+        d.last_error = LEASE_EXPIRED
+    deliveries = [d for d in deliveries if d not in exhausted]
     if not deliveries:
-        return []
+        session.flush()
+        return Batch([], len(exhausted))
     messages = {
         m.id: m
         for m in session.scalars(
@@ -114,7 +140,7 @@ def claim(session: Session, now: datetime, config: NotifyConfig) -> list[Claim]:
         )
         claims.append(Claim(item, sub.channel, token, sub.active, lease_until))
     session.flush()
-    return claims
+    return Batch(claims, len(exhausted))
 
 
 def record_success(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
@@ -192,34 +218,58 @@ def run_once(
     report.messages, report.fanned_out = database.write(
         lambda s: fan_out(s, now, config.batch_size)
     )
-    claims = database.write(lambda s: claim(s, now, config))
-    report.claimed = len(claims)
-    for claimed in claims:
+    batch = database.write(lambda s: claim_batch(s, now, config))
+    report.claimed = len(batch.claims)
+    if batch.abandoned:
+        report.dead += batch.abandoned
+        report.errors[LEASE_EXPIRED] = batch.abandoned
+    for claimed in batch.claims:
         if not still_ours(database, claimed, tick(), config):
             report.lost += 1
             continue
-        channel = channels.get(claimed.channel)
-        try:
-            if not claimed.active:
-                raise DeliveryFailed("subscription deactivated")
-            if channel is None:
-                raise DeliveryFailed(f"no {claimed.channel} channel configured")
-            channel.send(claimed.item, tick())
-        except DeliveryFailed as exc:
-            status = database.write(
-                partial(
-                    record_failure, claimed=claimed, reason=exc.reason, now=tick(), config=config
-                )
+        reason = _send(channels, claimed, tick())
+        if reason is None:
+            database.write(
+                partial(record_success, delivery_id=claimed.item.delivery_id, now=tick())
             )
-            if status == DEAD:
-                report.dead += 1
-            else:
-                report.retrying += 1
-            report.errors[exc.reason] = report.errors.get(exc.reason, 0) + 1
+            report.delivered += 1
             continue
-        database.write(partial(record_success, delivery_id=claimed.item.delivery_id, now=tick()))
-        report.delivered += 1
+        status = database.write(
+            partial(record_failure, claimed=claimed, reason=reason, now=tick(), config=config)
+        )
+        if status == DEAD:
+            report.dead += 1
+        else:
+            report.retrying += 1
+        report.errors[reason] = report.errors.get(reason, 0) + 1
     return report
+
+
+def _send(channels: Mapping[str, Channel], claimed: Claim, now: datetime) -> str | None:
+    """Send one delivery: None if delivered, else the failure's short reason.
+
+    Whatever goes wrong with one delivery is that delivery's failure (retried, then
+    dead), never the worker's: an exception nobody foresaw (urllib raises ValueError
+    and http.client.InvalidURL on some URLs) would otherwise stop the pass and leave
+    every partnership's deliveries in flight. Its text may quote the URL (a query
+    string can hold a receiver's token), so only its type and where it was raised are
+    stored and logged."""
+    channel = channels.get(claimed.channel)
+    try:
+        if not claimed.active:
+            raise DeliveryFailed("subscription deactivated")
+        if channel is None:
+            raise DeliveryFailed(f"no {claimed.channel} channel configured")
+        channel.send(claimed.item, now)
+    except DeliveryFailed as exc:
+        return exc.reason
+    except Exception as exc:  # any: see above
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        reason = f"unexpected error ({type(exc).__name__})"
+        log.warning("delivery %s: %s at %s", claimed.item.delivery_id, reason, where)
+        return reason
+    return None
 
 
 def default_channels(config: NotifyConfig) -> dict[str, Channel]:

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflow import repository
-from workflow.access.permissions import Perm, command
+from workflow.access.disclosure import shows_personal
+from workflow.access.permissions import Perm, command, refusal
 from workflow.access.principal import Principal
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.models import Case, Partnership
@@ -58,15 +59,17 @@ def case_for_command(
 
 def require(principal: Principal, perm: str, case: Case) -> None:
     if not principal.may(perm, case.partnership_id, case.id):
-        raise Forbidden(f"your roles do not allow {perm!r} on this case")
+        raise Forbidden(f"{refusal(perm)} on this case")
 
 
 def require_command(principal: Principal, trigger: str, case: Case) -> None:
     require(principal, command(trigger), case)
 
 
-def sees_personal_data(principal: Principal, case: Case) -> bool:
-    return principal.may(Perm.CASE_READ_PERSONAL, case.partnership_id, case.id)
+def sees_personal_data(principal: Principal, case: Case, action_owner: str | None = None) -> bool:
+    """The rule of workflow/access/disclosure.py for a loaded case (and one of its
+    actions, by its `owner_username`)."""
+    return shows_personal(principal, case.partnership_id, case.id, action_owner=action_owner)
 
 
 def case_filter(principal: Principal, perm: str = Perm.CASE_LIST) -> ColumnElement[bool]:
@@ -96,12 +99,12 @@ def partnership_for_new_case(
         if grant is None:
             raise InvalidFacts(f"you are not a member of partnership {code!r}", "partnership")
         if grant.partnership_id not in allowed:
-            raise Forbidden(f"your roles in {code!r} do not allow {perm!r}")
+            raise Forbidden(refusal(perm, code))
         partnership = session.get(Partnership, grant.partnership_id)
     elif len(allowed) == 1:
         partnership = session.get(Partnership, next(iter(allowed)))
     elif not allowed:
-        raise Forbidden(f"your roles do not allow {perm!r}")
+        raise Forbidden(refusal(perm))
     else:
         codes = sorted(g.partnership_code for g in principal.grants if g.partnership_id in allowed)
         raise InvalidFacts(f"name the partnership: one of {', '.join(codes)}", "partnership")

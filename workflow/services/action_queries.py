@@ -1,17 +1,24 @@
 """Reading action plans: one case's plan, and open / overdue actions across the
-caller's cases (by agency, by theme)."""
+caller's cases (by agency, by theme).
+
+The views are already redacted for the caller (workflow/access/disclosure.py): a
+personal field it may not be shown is None, so the API's schemas and the pages only
+render them. A view that holds personal data names its cases (`personal_cases`); the
+caller records that read (`queries.record_reads`) before sending it. A command's
+answer (`plan_of` after a change) needs no such record: the command is audited."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.access.disclosure import shows_personal
 from workflow.models import Action, ActionUpdate, Case, Recommendation, ThemeTag
-from workflow.services.access import case_filter, visible_case
+from workflow.services.access import case_filter, sees_personal_data, visible_case
 from workflow.services.action_plan import CLOSED_STATUSES, OPEN_STATUSES
 from workflow.services.base import Context
 
@@ -19,19 +26,95 @@ DUE_SOON_WORKING_DAYS = 10
 
 
 @dataclass(frozen=True)
+class UpdateView:
+    recorded_at: datetime
+    actor: str
+    status: str
+    note: str | None  # personal data
+    evidence: list[str]
+
+
+@dataclass(frozen=True)
 class ActionView:
-    action: Action
+    """One action as the caller may see it: None for each withheld personal field."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
     recommendation_number: int
+    description: str | None
+    agency: str
+    agency_name: str | None
+    owner: str | None
+    owner_username: str | None
+    due_date: date
+    status: str
+    status_reason: str | None
     overdue: bool
     due_soon: bool  # open and due within DUE_SOON_WORKING_DAYS working days
-    updates: list[ActionUpdate]
+    updates: list[UpdateView]
+    personal: bool  # its personal fields are shown
+
+
+@dataclass(frozen=True)
+class RecommendationView:
+    id: uuid.UUID
+    number: int
+    text: str | None  # personal data (the final report's words)
 
 
 @dataclass(frozen=True)
 class PlanView:
     case: Case
-    recommendations: list[Recommendation]
+    recommendations: list[RecommendationView]
     actions: list[ActionView]
+
+    @property
+    def personal_cases(self) -> list[uuid.UUID]:
+        """[the case] if any personal data of it is shown, else []."""
+        shown = any(r.text is not None for r in self.recommendations) or any(
+            a.personal for a in self.actions
+        )
+        return [self.case.id] if shown else []
+
+
+def personal_cases(actions: list[ActionView]) -> list[uuid.UUID]:
+    """The cases whose personal data `actions` show, each once."""
+    return list(dict.fromkeys(a.case_id for a in actions if a.personal))
+
+
+def _view(
+    ctx: Context,
+    partnership_id: uuid.UUID,
+    action: Action,
+    number: int,
+    updates: list[ActionUpdate],
+) -> ActionView:
+    shown = shows_personal(
+        ctx.principal, partnership_id, action.case_id, action_owner=action.owner_username
+    )
+    overdue, due_soon = _flags(ctx, action)
+    return ActionView(
+        id=action.id,
+        case_id=action.case_id,
+        recommendation_number=number,
+        description=action.description if shown else None,
+        agency=action.agency,
+        agency_name=action.agency_name,
+        owner=action.owner if shown else None,
+        owner_username=action.owner_username if shown else None,
+        due_date=action.due_date,
+        status=action.status,
+        status_reason=action.status_reason if shown else None,
+        overdue=overdue,
+        due_soon=due_soon,
+        updates=[
+            UpdateView(
+                u.recorded_at, u.actor, u.status, u.note if shown else None, list(u.evidence)
+            )
+            for u in updates
+        ],
+        personal=shown,
+    )
 
 
 def _flags(ctx: Context, action: Action) -> tuple[bool, bool]:
@@ -69,11 +152,12 @@ def plan_of(session: Session, ctx: Context, case_id: uuid.UUID) -> PlanView:
         .order_by(ActionUpdate.id)
     ):
         updates[u.action_id].append(u)
+    texts = sees_personal_data(ctx.principal, case)  # recommendations: case-level
     return PlanView(
         case,
-        recs,
+        [RecommendationView(r.id, r.number, r.text if texts else None) for r in recs],
         [
-            ActionView(a, numbers[a.recommendation_id], *_flags(ctx, a), updates[a.id])
+            _view(ctx, case.partnership_id, a, numbers[a.recommendation_id], updates[a.id])
             for a in actions
         ],
     )
@@ -90,9 +174,10 @@ class ActionFilter:
 def find_actions(
     session: Session, ctx: Context, wanted: ActionFilter, limit: int
 ) -> list[ActionView]:
-    """Actions of every case the caller may list, most urgent (earliest due) first."""
+    """Actions of every case the caller may list, most urgent (earliest due) first
+    (without their updates)."""
     stmt = (
-        select(Action, Recommendation.number)
+        select(Action, Recommendation.number, Case.partnership_id)
         .join(Case, Case.id == Action.case_id)
         .join(Recommendation, Recommendation.id == Action.recommendation_id)
         .where(case_filter(ctx.principal))
@@ -116,4 +201,4 @@ def find_actions(
             )
         )
     rows = session.execute(stmt.order_by(Action.due_date, Action.id).limit(limit)).all()
-    return [ActionView(a, number, *_flags(ctx, a), []) for a, number in rows]
+    return [_view(ctx, partnership, a, number, []) for a, number, partnership in rows]

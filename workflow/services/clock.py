@@ -29,6 +29,9 @@ from workflow.rulebook import Rulebook
 from workflow.services.base import Context
 
 EARLIEST_WINDOW = "window"  # stored state of a pending `earliest` deadline
+# Stored state of a pending `expectation`: never "pending", so no overdue list, dashboard
+# count, next_due_date (migration 0009 triggers), reminder or feed ever counts it.
+EXPECTED = "expected"
 
 
 _ADJUSTMENTS = cast(Table, DeadlineAdjustment.__table__)
@@ -96,10 +99,12 @@ _INSERT_STORED = insert(_DEADLINES)
 def stored_row(status: DeadlineStatus) -> tuple[Any, ...]:
     """How a deadline status is stored (in `_STORED_FIELDS` order), without reference
     to today: overdue is a query on due_date; an `earliest` date (e.g. earliest
-    withdrawal) is a window, never overdue."""
+    withdrawal) is a window and an `expectation` is "expected", never overdue."""
     state: str = DeadlineState.PENDING if status.state is DeadlineState.OVERDUE else status.state
     if status.kind == "earliest" and state == DeadlineState.PENDING:
         state = EARLIEST_WINDOW
+    elif status.kind == "expectation" and state == DeadlineState.PENDING:
+        state = EXPECTED
     return (str(state), status.from_date, status.due_date, status.met_date, status.on_time)
 
 
@@ -142,13 +147,15 @@ def refresh(session: Session, ctx: Context, rulebook: Rulebook, case: Case) -> l
 def met_late(
     rulebook: Rulebook, current: Sequence[DeadlineStatus], changed_facts: Sequence[str]
 ) -> list[str]:
-    """Explanations of the deadlines that the changed facts met late (warnings)."""
+    """Explanations of the deadlines that the changed facts met late (warnings); an
+    expectation met after its date is not a warning."""
     rules = {d.name: d for d in rulebook.deadlines}
     return [
         s.explanation
         for s in current
         if s.state is DeadlineState.MET
         and s.on_time is False
+        and s.kind != "expectation"
         and (rules[s.name].met_by_fact in changed_facts or rules[s.name].from_fact in changed_facts)
     ]
 

@@ -23,7 +23,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import True_
 
-from workflow.access.permissions import Perm
+from workflow.access.permissions import Perm, refusal
 from workflow.calendar import WorkingDayCalendar, add_months
 from workflow.errors import Forbidden, InvalidFacts
 from workflow.models import Action, Case, CaseDeadline, Partnership
@@ -120,7 +120,7 @@ def resolve(
     national = principal.has_national_scope(Perm.DASHBOARD_READ)
     mine = principal.partnerships_with(Perm.DASHBOARD_READ, scopes=("partnership", "assigned"))
     if not (national or mine):
-        raise Forbidden(f"your roles do not allow {Perm.DASHBOARD_READ.value!r}")
+        raise Forbidden(refusal(Perm.DASHBOARD_READ))
     visible = case_filter(principal, Perm.DASHBOARD_READ)
     if partnership is None:
         return visible, None

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.access import accounts
+from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
 from workflow.calendar import WorkingDayCalendar
@@ -43,6 +44,7 @@ PARTNERSHIPS = {
 LABEL = "FICTIONAL demo case"
 THEMATIC = "FICTIONAL demo thematic review: non-mobile babies with bruising"
 TOKEN_ROLES = (Role.REVIEW_GROUP, Role.VIEWER)
+DEMO_ACTOR = Actor("demo-data", "casereview demo-data")  # as its cases' audit records
 Extra = Callable[[Session, Context, Case], Case]
 
 
@@ -67,7 +69,9 @@ def _load(
     result = DemoResult()
     for code, name in PARTNERSHIPS.items():
         partnership = session.scalar(select(Partnership).where(Partnership.code == code))
-        partnership = partnership or accounts.create_partnership(session, code, name, now)
+        partnership = partnership or accounts.create_partnership(
+            session, code, name, now, by=DEMO_ACTOR
+        )
         _users(session, partnership, now, result)
         actor = Principal(
             user_id=uuid.UUID(int=0),
@@ -103,11 +107,13 @@ def _users(session: Session, partnership: Partnership, now: datetime, out: DemoR
         username = f"{partnership.code}.{role.value}"
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             continue
-        user = accounts.create_user(session, username, f"Demo {role.value} (FICTIONAL)", now)
-        accounts.grant_role(session, user, partnership, role)
+        name = f"Demo {role.value} (FICTIONAL)"
+        user = accounts.create_user(session, username, name, now, by=DEMO_ACTOR)
+        accounts.grant_role(session, user, partnership, role, now=now, by=DEMO_ACTOR)
         out.users.append(username)
         if role in TOKEN_ROLES:
-            token = accounts.create_token(session, user, "demo", now, timedelta(days=90))
+            valid = timedelta(days=90)
+            token = accounts.create_token(session, user, "demo", now, valid, by=DEMO_ACTOR)
             out.tokens.append((username, token))
 
 

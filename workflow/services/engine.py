@@ -85,7 +85,7 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
     partnership = partnership_for_new_case(session, ctx.principal, command.partnership)
     if not ctx.principal.may(command_perm(command.trigger), partnership.id, None):
         raise Forbidden("your roles do not allow logging an incident")
-    rulebook = rulebook_for(ctx, command.rulebook, command.aware_date)
+    rulebook = rulebook_for(ctx, command.rulebook, command.aware_date, partnership.nation)
     _check_in_force(rulebook, command)
     new_facts = command.facts()
     command.check_dates(new_facts, ctx.today)

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from workflow.access.disclosure import shows_personal
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
 from workflow.errors import CaseNotFound
@@ -79,8 +80,7 @@ def stamp_from_row(
 def stamp_of(
     principal: Principal, case_id: uuid.UUID, partnership_id: uuid.UUID, version: int
 ) -> CaseStamp:
-    # The rule of workflow.services.access.sees_personal_data, without loading the case.
-    personal = principal.may(Perm.CASE_READ_PERSONAL, partnership_id, case_id)
+    personal = shows_personal(principal, partnership_id, case_id)  # without loading the case
     roles = tuple(sorted({g.role for g in principal.grants_reaching(partnership_id, case_id)}))
     return CaseStamp(case_id, version, personal, roles)
 

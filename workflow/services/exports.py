@@ -23,13 +23,13 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.access.permissions import Perm
+from workflow.access.permissions import Perm, refusal
 from workflow.audit import chain as audit
 from workflow.errors import Forbidden
 from workflow.facts import DATE_FACTS
 from workflow.inputs import neutralise
 from workflow.models import Action, Case, CaseDeadline, Partnership, Recommendation
-from workflow.services.access import case_filter
+from workflow.services.access import case_filter, sees_personal_data
 from workflow.services.action_plan import CLOSED_STATUSES
 from workflow.services.base import Context
 
@@ -78,7 +78,7 @@ def start(session: Session, ctx: Context, kind: str) -> None:
     (before anything is sent)."""
     mine = ctx.principal.partnerships_with(Perm.DATA_EXPORT)
     if not mine:
-        raise Forbidden(f"your roles do not allow {Perm.DATA_EXPORT.value!r}")
+        raise Forbidden(refusal(Perm.DATA_EXPORT))
     personal = ctx.principal.partnerships_with(Perm.CASE_READ_PERSONAL)
     codes = session.execute(
         select(Partnership.id, Partnership.code).where(Partnership.id.in_(mine))
@@ -146,10 +146,6 @@ def _visible(ctx: Context) -> ColumnElement[bool]:
     return case_filter(ctx.principal, Perm.DATA_EXPORT)
 
 
-def _personal(ctx: Context, case: Case) -> bool:
-    return ctx.principal.may(Perm.CASE_READ_PERSONAL, case.partnership_id, case.id)
-
-
 def _columns(names: str) -> list[str]:
     return names.split()
 
@@ -176,7 +172,7 @@ def _cases(session: Session, ctx: Context, after: Key | None, size: int) -> Page
                 *(c.rulebook_version, c.state, c.stage, c.created_at),
                 *(getattr(c, f) for f in DATE_FACTS),
                 *(c.decision, c.publication_status, c.open_actions, c.unactioned_recommendations),
-                c.close_reason if _personal(ctx, c) else None,
+                c.close_reason if sees_personal_data(ctx.principal, c) else None,
             ]
             for c, code in rows
         ],
@@ -237,12 +233,13 @@ def _actions(session: Session, ctx: Context, after: Key | None, size: int) -> Pa
     for a, number, c, code in rows:
         closed = a.status in CLOSED_STATUSES
         free = (a.description, a.owner, a.owner_username, a.status_reason)
+        shown = sees_personal_data(ctx.principal, c, a.owner_username)
         out.append(
             [
                 *(a.id, c.id, code, c.local_reference, number, a.agency, a.agency_name),
                 *(a.due_date, a.status, not closed and a.due_date < ctx.today),
                 *(a.created_at, a.updated_at),
-                *(free if _personal(ctx, c) else (None,) * len(free)),
+                *(free if shown else (None,) * len(free)),
             ]
         )
     return Page(out, last)

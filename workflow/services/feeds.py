@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.access import accounts
-from workflow.access.permissions import Perm
+from workflow.access.permissions import Perm, refusal
 from workflow.access.principal import Principal
 from workflow.audit import chain as audit
 from workflow.calendar import add_months
@@ -63,7 +63,7 @@ def create_feed(session: Session, ctx: Context, partnership: str, label: str) ->
     if grant is None:
         raise InvalidFacts(f"you are not a member of partnership {partnership!r}", "partnership")
     if grant.partnership_id not in _may_feed(ctx.principal):
-        raise Forbidden(f"your roles in {partnership!r} do not allow {Perm.FEED_CREATE.value!r}")
+        raise Forbidden(refusal(Perm.FEED_CREATE, partnership))
     secret = FEED_PREFIX + secrets.token_urlsafe(32)
     feed = FeedToken(
         id=uuid.uuid4(),

@@ -24,7 +24,7 @@ from workflow.access.principal import Principal
 from workflow.audit import chain as audit
 from workflow.errors import CaseNotFound, InvalidFacts
 from workflow.models import Action, Case, Partnership, Recommendation, ThemeTag
-from workflow.services.access import case_filter, require, visible_case
+from workflow.services.access import case_filter, require, sees_personal_data, visible_case
 from workflow.services.base import Context
 from workflow.themes import Taxonomy, Theme, snippet, unknown
 
@@ -192,7 +192,8 @@ def _themes(session: Session, kind: str, ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 
 def _personal(principal: Principal, cases: Iterable[Case]) -> set[uuid.UUID]:
-    return {c.id for c in cases if principal.may(Perm.CASE_READ_PERSONAL, c.partnership_id, c.id)}
+    """The cases (of `cases`) whose personal data the caller is shown."""
+    return {c.id for c in cases if sees_personal_data(principal, c)}
 
 
 def _snippets(session: Session, cases: Sequence[Case], q: str) -> dict[uuid.UUID, str]:

@@ -8,17 +8,27 @@ from typing import Any
 
 from workflow.errors import InvalidFacts, UnknownRulebook
 from workflow.models import Case
+from workflow.nations import DEFAULT_NATION
 from workflow.rulebook import Rulebook
 from workflow.services.base import Context
 
 
-def rulebook_for(ctx: Context, name: str | None, on: date) -> Rulebook:
-    """The named rulebook (latest version), or the one in force on `on`; an unknown
-    name is an input error on the `rulebook` field."""
+def rulebook_for(
+    ctx: Context, name: str | None, on: date, nation: str = DEFAULT_NATION
+) -> Rulebook:
+    """The named rulebook (latest version), or the partnership's nation's one in force
+    on `on`; an unknown name, or a rulebook of another nation than the partnership's,
+    is an input error on the `rulebook` field."""
     try:
-        return ctx.rulebooks.get(name) if name else ctx.rulebooks.in_force(on)
+        rulebook = ctx.rulebooks.get(name) if name else ctx.rulebooks.in_force(on, nation)
     except UnknownRulebook as exc:
         raise InvalidFacts(exc.detail, "rulebook") from None
+    if rulebook.nation != nation:
+        raise InvalidFacts(
+            f"rulebook {rulebook.id} is {rulebook.nation}'s; the partnership is in {nation}",
+            "rulebook",
+        )
+    return rulebook
 
 
 def new_case(

@@ -202,3 +202,12 @@ def record_read(session: Session, ctx: Context, case_id: uuid.UUID, action: str)
     """Audit a read of a case's personal data (a short write transaction of its own,
     so reads never hold the write lock while they load and render)."""
     audit_case(session, ctx, visible_case(session, ctx.principal, case_id), action)
+
+
+def record_reads(
+    session: Session, ctx: Context, case_ids: Sequence[uuid.UUID], action: str
+) -> None:
+    """`record_read` for a read that returned the personal data of several cases: one
+    audit record per case, in its partnership's chain."""
+    for case_id in dict.fromkeys(case_ids):
+        record_read(session, ctx, case_id, action)

@@ -55,7 +55,7 @@ def open_thematic(session: Session, ctx: Context, command: OpenThematicReview) -
     partnership = partnership_for_new_case(
         session, ctx.principal, command.partnership, perm=command_perm(command.trigger)
     )
-    rulebook = rulebook_for(ctx, command.rulebook, command.decision_date)
+    rulebook = rulebook_for(ctx, command.rulebook, command.decision_date, partnership.nation)
     facts = command.facts()
     command.check_dates(facts, ctx.today)
     moved = machine.fire(rulebook, "start", facts, command.trigger)
