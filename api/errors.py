@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.observability import redact
 from workflow.database import DatabaseUnavailable
 from workflow.errors import (
     CaseNotFound,
@@ -119,7 +120,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": redact(request.url.path),  # a feed URL's token is a credential
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(
@@ -219,7 +220,11 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # echoes values): log its type and where it happened, never its text.
     frames = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
     log.error(
-        "unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames
+        "unhandled %s on %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        redact(request.url.path),
+        frames,
     )
     return problem_response(
         request,

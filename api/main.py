@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from api import errors, openapi, web
 from api.conditional_get import ConditionalCaseGet
 from api.deps import LoopReader, Services
+from api.input_limits import JsonDepthLimitMiddleware, query_character_policy
 from api.middleware import BodySizeLimitMiddleware, HeadersMiddleware
 from api.observability import AccessLogMiddleware, configure_logging
 from api.routes import (
@@ -57,6 +59,18 @@ Working Together 2023). Each case is a state machine driven by typed commands;
 every change is on the case's timeline. Errors are RFC 9457 problem+json.
 Commands need `If-Match` with the case's ETag (its version).
 """
+
+
+class CaseReviewApp(FastAPI):
+    """FastAPI with the access log and the headers middleware outermost.
+
+    `add_middleware` places middleware inside Starlette's ServerErrorMiddleware, which
+    renders the 500 of an unhandled exception (errors._on_unexpected): that answer
+    would then carry no X-Request-ID or security headers, and its access line no
+    request id. Wrapping the whole stack gives every response both."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return AccessLogMiddleware(HeadersMiddleware(super().build_middleware_stack()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.services.pg_reader.close()
             database.dispose()
 
-    app = FastAPI(
+    app = CaseReviewApp(
         title="Case review workflow engine",
         version="0.1.0",
         description=DESCRIPTION,
@@ -117,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        dependencies=[Depends(query_character_policy)],
     )
     errors.install(app)
     openapi.install(app)
@@ -138,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)  # the HTML dashboard at /
     app.mount("/static", web.static_files(), name="static")
     app.add_middleware(ConditionalCaseGet)  # innermost: CORS, headers, access log wrap it
+    app.add_middleware(JsonDepthLimitMiddleware)  # inside the body size limit
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -160,9 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             (documents.UPLOAD_PATHS, settings.max_upload_bytes + documents.MULTIPART_OVERHEAD)
         ],
     )
-    app.add_middleware(HeadersMiddleware)
-    app.add_middleware(AccessLogMiddleware)
-    return app
+    return app  # HeadersMiddleware and AccessLogMiddleware: CaseReviewApp
 
 
 def _warn_about_calendar(database: Database, calendars: CalendarBook) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.observability import redact
+
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -117,7 +119,7 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
         "title": "Request body too large",
         "status": 413,
         "detail": f"the request body exceeds {limit} bytes",
-        "instance": scope.get("path", ""),
+        "instance": redact(scope.get("path", "")),
     }
     payload = json.dumps(body).encode()
     await send(

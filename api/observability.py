@@ -1,11 +1,16 @@
 """Structured (JSON) logs. Every line carries the request id, the principal id
 and the case id when known, and never personal data: no bodies, no names, no
-query strings, no tokens. One access line per request."""
+query strings, no tokens. One access line per request.
+
+A calendar feed's token travels in its URL (`/api/v1/feeds/crf_....ics`), so every
+line is passed through `redact`, whatever the method or status (a 405, the 307 of a
+trailing slash, a 413 are answered before the feed route runs)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -13,10 +18,21 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workflow.services.feeds import FEED_PREFIX
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 principal_id_var: ContextVar[str | None] = ContextVar("principal_id", default=None)
 case_id_var: ContextVar[str | None] = ContextVar("case_id", default=None)
 access_log = logging.getLogger("casereview.access")
+# A feed token is the prefix and URL-safe base64 (secrets.token_urlsafe).
+_FEED_TOKEN = re.compile(re.escape(FEED_PREFIX) + r"[A-Za-z0-9_\-]*")
+REDACTED = "(token)"
+
+
+def redact(text: str) -> str:
+    """`text` with every feed token replaced by `(token)`: the one redaction of paths
+    and log lines (`/api/v1/feeds/crf_abc.ics` -> `/api/v1/feeds/(token).ics`)."""
+    return _FEED_TOKEN.sub(REDACTED, text)
 
 
 def current_ids() -> dict[str, str | None]:
@@ -39,7 +55,9 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return json.dumps({k: v for k, v in line.items() if v is not None})
+        # Redacted as a whole: a path can also reach a line through its message
+        # (an unhandled error names the request) or an exception's text.
+        return redact(json.dumps({k: v for k, v in line.items() if v is not None}))
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -82,7 +100,7 @@ class AccessLogMiddleware:
                 extra={
                     "fields": {
                         "method": scope["method"],
-                        "path": scope["path"],
+                        "path": redact(scope["path"]),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         **current_ids(),

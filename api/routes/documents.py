@@ -20,7 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -29,6 +29,7 @@ from api.errors import responses
 from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
 from workflow.documents.sniff import KINDS
 from workflow.documents.storage import CHUNK, Storage, store_error
+from workflow.inputs import Input
 from workflow.models import Document, DocumentVersion
 from workflow.services.base import Context
 from workflow.services.idempotency import Outcome
@@ -87,9 +88,7 @@ class DocumentList(BaseModel):
     items: list[DocumentOut]
 
 
-class NewDocumentForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewDocumentForm(Input):
     file: UploadFile = Field(
         description="PDF, DOCX, ODT, UTF-8 text, PNG or JPEG; the type is detected from the "
         "content and the filename's extension must agree with it."
@@ -102,9 +101,7 @@ class NewDocumentForm(BaseModel):
     )
 
 
-class NewVersionForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewVersionForm(Input):
     file: UploadFile
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
+from workflow.inputs import Input
 from workflow.services import learning, learning_summary
 from workflow.services.base import Context
 from workflow.services.idempotency import Outcome
@@ -40,9 +41,7 @@ class ThemeList(BaseModel):
     items: list[ThemeOut]
 
 
-class ThemesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ThemesIn(Input):
     themes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         max_length=30,
         description="Theme slugs (GET /themes); replaces the current set, [] clears it.",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from workflow.inputs import Input
 from workflow.models import Subscription
@@ -41,16 +41,16 @@ class SubscriptionIn(Input):
     )
 
     # Overrides Input's check of the same name: `target` is left to the domain
-    # (workflow/notifications/targets.py), which refuses control characters there too
-    # and answers naming the field; every other field keeps the base rule.
-    @model_validator(mode="before")
+    # (workflow/notifications/targets.py and inputs.is_one_email_address), which refuses
+    # control and bidirectional characters there too and says why, naming the field;
+    # every other field keeps the base rule.
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_control_characters(cls, data: Any) -> Any:
+    def _character_policy(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "target":
+            return value
         base: Any = super()  # the base's validator, a plain classmethod once built
-        if isinstance(data, dict):
-            base._no_control_characters({k: v for k, v in data.items() if k != "target"})
-            return data
-        return base._no_control_characters(data)
+        return base._character_policy(value, info)
 
 
 class SubscriptionOut(BaseModel):

@@ -32,6 +32,7 @@ from api.web import forms
 from workflow.access import accounts, sessions
 from workflow.access.principal import Principal
 from workflow.errors import NotAuthenticated, RateLimited
+from workflow.inputs import neutralise
 from workflow.services.base import LOCAL_ZONE, Context
 
 COOKIE = "casereview_session"
@@ -207,6 +208,13 @@ def case_name(case: CaseSummary) -> str:
     return case.local_reference or case.title or f"Case {str(case.id)[:8]}"
 
 
+def _shown(value: Any) -> Any:
+    """Every `{{ }}` output: text stored before the character rule (workflow/inputs.py)
+    shows a refused character as U+FFFD. Markup (already escaped HTML) is left as it is."""
+    return neutralise(value, multiline=True) if type(value) is str else value
+
+
+templates.env.finalize = _shown
 templates.env.filters.update(label=label, when=when, describe=describe)
 templates.env.globals.update(rating=rating, case_name=case_name)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from sqlalchemy import func, select
@@ -46,6 +46,7 @@ class _Strict(Input):
 class AddAction(_Strict):
     """An action for one of the report's recommendations."""
 
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"description"})
     recommendation_number: int = Field(ge=1, description="As numbered in the final report.")
     description: str = Field(min_length=1, max_length=5_000)
     agency: Agency
@@ -68,6 +69,7 @@ class AddAction(_Strict):
 
 
 class ReportProgress(_Strict):
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})
     status: Literal["in_progress", "completed_awaiting_evidence"]
     note: str = Field(min_length=1, max_length=10_000)
     evidence: list[uuid.UUID] = Field(
@@ -76,10 +78,12 @@ class ReportProgress(_Strict):
 
 
 class SignOff(_Strict):
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})
     note: str = Field(min_length=1, max_length=5_000)
 
 
 class NotAchieved(_Strict):
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
     reason: str = Field(min_length=1, max_length=5_000)
 
 

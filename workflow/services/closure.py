@@ -17,6 +17,7 @@ class CloseCase(Command):
     section: ClassVar[str] = "closure"
     past_dates: ClassVar[tuple[str, ...]] = ("closed_date",)
     not_before: ClassVar[dict[str, str]] = {"closed_date": "aware_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     closed_date: CaseDate
     reason: str = Field(min_length=1, max_length=5_000)

@@ -23,6 +23,7 @@ class CommissionReviewer(Command):
     section: ClassVar[str] = "reviewer"
     past_dates: ClassVar[tuple[str, ...]] = ("commissioned_date",)
     not_before: ClassVar[dict[str, str]] = {"commissioned_date": "decision_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"declaration"})
 
     reviewer_name: str = Field(min_length=1, max_length=200)
     organisation: str | None = Field(default=None, max_length=200)
@@ -52,6 +53,7 @@ class AgreeTermsOfReference(Command):
     section: ClassVar[str] = "terms_of_reference"
     past_dates: ClassVar[tuple[str, ...]] = ("agreed_date",)
     not_before: ClassVar[dict[str, str]] = {"agreed_date": "reviewer_commissioned_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"key_lines_of_enquiry", "methodology"})
 
     agreed_date: CaseDate
     scope_start_date: CaseDate
@@ -76,6 +78,7 @@ class ReceiveFinalReport(Command):
     section: ClassVar[str] = "report"
     past_dates: ClassVar[tuple[str, ...]] = ("received_date",)
     not_before: ClassVar[dict[str, str]] = {"received_date": "terms_of_reference_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"recommendations", "systemic_analysis"})
 
     received_date: CaseDate
     recommendations: list[str] = Field(min_length=1, max_length=100)

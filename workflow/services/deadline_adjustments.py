@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ EVENT_TYPE = "adjust_deadline"
 class AdjustDeadline(Input):
     """Pause (e.g. parallel proceedings), resume, or extend (a new due date) a deadline."""
 
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
     deadline: str = Field(min_length=1, max_length=64, description="The deadline's name.")
     kind: Literal["pause", "resume", "extension"]
     effective_date: CaseDate = Field(

@@ -5,9 +5,10 @@ Exports are streamed a page at a time, each page read in a short transaction of 
 own (keyset pagination), so no database connection is held while the response is
 written and memory stays flat. Every cell is made safe against spreadsheet formula
 injection (OWASP: a cell starting with = + - @ TAB or CR gets a leading `'`) and
-every field is quoted. Free text that may name people (a case's close reason, an
-action's description, owner and reason) is filled in only where the caller may
-read the case's personal data. Services flush, never commit.
+every field is quoted; a control or bidirectional character stored before the input
+rule (workflow/inputs.py) is written as U+FFFD. Free text that may name people (a
+case's close reason, an action's description, owner and reason) is filled in only
+where the caller may read the case's personal data. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workflow.access.permissions import Perm, refusal
 from workflow.audit import chain as audit
 from workflow.errors import Forbidden
 from workflow.facts import DATE_FACTS
+from workflow.inputs import neutralise
 from workflow.models import Action, Case, CaseDeadline, Partnership, Recommendation
 from workflow.services.access import case_filter, sees_personal_data
 from workflow.services.action_plan import CLOSED_STATUSES
@@ -40,14 +42,15 @@ Key = tuple[Any, ...]
 
 def safe_cell(value: object) -> str:
     """The cell's text, with a `'` before a leading formula character (strings only:
-    a number such as -3 is written as it is)."""
+    a number such as -3 is written as it is) and refused characters neutralised (a
+    cell may hold line breaks: every field is quoted)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    text = value.isoformat() if isinstance(value, date) else str(value)
+    text = value.isoformat() if isinstance(value, date) else neutralise(str(value), multiline=True)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 

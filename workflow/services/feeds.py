@@ -6,7 +6,8 @@ URL. It is 256 bits of randomness shown once and stored only as its SHA-256 hash
 is revoked, when its owner is disabled, or when the owner no longer holds
 `feed.create` and `case.list` in the partnership: each fetch re-checks all of it,
 and every failure looks the same (not found). No personal data: a deadline's title
-with the case's local reference (or the first 8 characters of its id).
+with the case's local reference (or the first 8 characters of its id), any control
+or bidirectional character stored before the input rule written as U+FFFD.
 Services flush, never commit.
 """
 
@@ -28,6 +29,7 @@ from workflow.access.principal import Principal
 from workflow.audit import chain as audit
 from workflow.calendar import add_months
 from workflow.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
+from workflow.inputs import neutralise
 from workflow.models import Case, CaseDeadline, FeedToken, Partnership, User
 from workflow.rulebook import RulebookRegistry
 from workflow.services.base import LOCAL_ZONE, Context
@@ -179,15 +181,15 @@ def render_ics(feed: Feed, now: datetime) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{feed.name}: case review deadlines")
+    cal.add("x-wr-calname", neutralise(f"{feed.name}: case review deadlines"))
     for e in feed.events:
         event = Event()
         event.add("uid", e.uid)
         event.add("dtstamp", now)
         event.add("dtstart", e.due_date)
         event.add("dtend", e.due_date + timedelta(days=1))
-        event.add("summary", e.summary)
-        event.add("description", e.description)
+        event.add("summary", neutralise(e.summary))
+        event.add("description", neutralise(e.description, multiline=True))
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     return bytes(cal.to_ical())

@@ -41,6 +41,7 @@ class LogIncident(Command):
     section: ClassVar[str] = "incident"
     past_dates: ClassVar[tuple[str, ...]] = ("incident_date", "aware_date")
     not_before: ClassVar[dict[str, str]] = {"aware_date": "incident_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"case_outline"})
 
     rulebook: str | None = Field(
         default=None,
@@ -82,6 +83,7 @@ class RecordNotification(Command):
         "notification_date": "aware_date",
         "partners_informed_date": "aware_date",
     }
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"notes"})
 
     notification_date: CaseDate
     notification_reference: str | None = Field(default=None, max_length=64)

@@ -28,6 +28,7 @@ class RecordInvolvement(Command):
     section: ClassVar[str] = "involvement"
     past_dates: ClassVar[tuple[str, ...]] = ("milestone_date",)
     not_before: ClassVar[dict[str, str]] = {"milestone_date": "aware_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})
 
     milestone: Milestone
     milestone_date: CaseDate

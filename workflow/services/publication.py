@@ -84,6 +84,7 @@ class DeferPublication(Command):
     section: ClassVar[str] = "deferral"
     past_dates: ClassVar[tuple[str, ...]] = ("deferred_date",)
     not_before: ClassVar[dict[str, str]] = {"deferred_date": "final_report_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"details"})
 
     deferred_date: CaseDate
     proceedings: list[Proceedings] = Field(min_length=1, max_length=3)
@@ -111,6 +112,7 @@ class ResumePublication(Command):
     section: ClassVar[str] = "resumption"
     past_dates: ClassVar[tuple[str, ...]] = ("resumed_date",)
     not_before: ClassVar[dict[str, str]] = {"resumed_date": "deferred_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     resumed_date: CaseDate
     reason: str = Field(min_length=1, max_length=5_000)
@@ -136,6 +138,7 @@ class DecideNotToPublish(Command):
     section: ClassVar[str] = "non_publication"
     past_dates: ClassVar[tuple[str, ...]] = ("decided_date",)
     not_before: ClassVar[dict[str, str]] = {"decided_date": "final_report_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons"})
 
     decided_date: CaseDate
     status: Literal["unpublished_to_protect_identity", "improvements_published_instead"]
@@ -153,6 +156,7 @@ class WithdrawPublication(Command):
     section: ClassVar[str] = "withdrawal"
     past_dates: ClassVar[tuple[str, ...]] = ("withdrawn_date",)
     not_before: ClassVar[dict[str, str]] = {"withdrawn_date": "published_date"}
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})
 
     withdrawn_date: CaseDate
     available_on_request: bool = True

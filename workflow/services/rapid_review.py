@@ -36,6 +36,9 @@ class CompleteRapidReview(Command):
         "meeting_date": "aware_date",
         "sent_to_panel_date": "notification_date",
     }
+    multiline_fields: ClassVar[frozenset[str]] = frozenset(
+        {"summary", "immediate_actions", "learning", "family_views", "rationale"}
+    )
 
     meeting_date: CaseDate
     sent_to_panel_date: CaseDate
@@ -67,6 +70,7 @@ class RecordDecision(Command):
     trigger: ClassVar[str] = "record_decision"
     section: ClassVar[str] = "decision"
     past_dates: ClassVar[tuple[str, ...]] = ("decision_date", "sent_to_panel_date")
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons", "learning"})
     # aware_date too: under the SCR regime there is no rapid review meeting to follow.
     not_before: ClassVar[dict[str, str | tuple[str, ...]]] = {
         "decision_date": ("rapid_review_meeting_date", "notification_date", "aware_date"),
@@ -109,6 +113,7 @@ class RecordPanelResponse(Command):
     trigger: ClassVar[str] = "record_panel_response"
     section: ClassVar[str] = "panel_response"
     past_dates: ClassVar[tuple[str, ...]] = ("response_date",)
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"comments"})
     # The Panel (under the SCR regime, the national panel) responds to the decision.
     not_before: ClassVar[dict[str, str | tuple[str, ...]]] = {
         "response_date": ("rapid_review_sent_date", "decision_date")

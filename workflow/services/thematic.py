@@ -31,6 +31,7 @@ class OpenThematicReview(Command):
     trigger: ClassVar[str] = "open_thematic_review"
     section: ClassVar[str] = "thematic"
     past_dates: ClassVar[tuple[str, ...]] = ("decision_date",)
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons"})
 
     title: str = Field(min_length=1, max_length=200, examples=["Non-mobile babies with bruising"])
     partnership: str | None = Field(default=None, max_length=64)
