@@ -13,6 +13,9 @@ from workflow.inputs import CaseDate
 
 
 class CloseCase(Command):
+    """Close the case: once every action of the plan is complete, or from a branch
+    that left the review path (not notifiable, no review, a national review)."""
+
     trigger: ClassVar[str] = "close_case"
     section: ClassVar[str] = "closure"
     path: ClassVar[str] = "closure"
