@@ -26,7 +26,9 @@ def test_paths_are_unique_kebab_case_and_every_command_says_what_it_does() -> No
     assert len(paths) == len(set(paths))
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", p) for p in paths), paths
     for cls in COMMANDS.values():
-        assert cls.heading and cls.doing and cls.__doc__, cls.trigger
+        assert cls.heading, cls.trigger
+        assert cls.doing, cls.trigger
+        assert cls.__doc__, cls.trigger
         assert WORDS[command(cls.trigger)] == cls.doing
 
 
