@@ -25,11 +25,11 @@ from api.schemas.actions import ActionPlanOut
 from api.schemas.cases import CaseOut, CaseSummary, TimelineEvent
 from api.schemas.deadlines import DeadlineOut
 from api.web.session import JsonCtx, PageCtx, render, router
+from workflow.context import Context
 from workflow.diagram import mermaid
 from workflow.errors import CaseNotFound, UnknownRulebook
 from workflow.rulebook import START, Rulebook
 from workflow.services import action_queries, queries
-from workflow.services.base import Context
 
 __all__ = ["router", "static_files"]
 STATIC_DIR = Path(__file__).parent / "static"

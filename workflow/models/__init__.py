@@ -8,7 +8,7 @@ from workflow.models.access import (
     User,
     WebSession,
 )
-from workflow.models.audit import AuditChainHead, AuditRecord, IdempotencyRecord
+from workflow.models.audit import AuditChainHead, AuditRecord
 from workflow.models.base import Base, UTCDateTime
 from workflow.models.case import (
     APPEND_ONLY_TABLES,
@@ -50,7 +50,6 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "FeedToken",
-    "IdempotencyRecord",
     "Membership",
     "OutboxMessage",
     "Partnership",
