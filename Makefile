@@ -14,7 +14,7 @@ ASSETS := api/web/static/govuk/govuk-frontend.min.css
 
 $(ASSETS): package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq npm >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq >/dev/null && apt-get install -y -qq npm >/dev/null; \
 	  else echo "make install needs npm: sudo apt-get install npm" >&2; exit 2; fi; }
 	npm ci --no-audit --no-fund --silent
 	mkdir -p api/web/static/govuk
