@@ -5,7 +5,10 @@ from workflow.models.access import (
     FeedToken,
     Membership,
     Partnership,
+    PasswordInvite,
+    SignInFailures,
     User,
+    UserPassword,
     WebSession,
 )
 from workflow.models.audit import AuditChainHead, AuditRecord
@@ -53,10 +56,13 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Partnership",
+    "PasswordInvite",
     "Recommendation",
+    "SignInFailures",
     "Subscription",
     "ThemeTag",
     "UTCDateTime",
     "User",
+    "UserPassword",
     "WebSession",
 ]
