@@ -7,8 +7,23 @@ PORT   ?= 8000
 # Test processes (pytest-xdist); each starts its own throwaway PostgreSQL cluster.
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
+# GOV.UK Frontend's compiled CSS and JS (pinned in package.json), served from /static/govuk.
+ASSETS := api/web/static/govuk/govuk-frontend.min.css
 
-.PHONY: run test lint typecheck layers check migrate install clean chaos fuzz props bench
+.PHONY: run test lint typecheck layers check migrate install assets clean chaos fuzz props bench
+
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq >/dev/null && apt-get install -y -qq npm >/dev/null; \
+	  else echo "make install needs npm: sudo apt-get install npm" >&2; exit 2; fi; }
+	npm ci --no-audit --no-fund --silent
+	mkdir -p api/web/static/govuk
+	# No fonts, no crest, no logotype: not a GOV.UK service (docs/web.md).
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
+	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js api/web/static/govuk/
+	touch $(ASSETS)
+
+assets: $(ASSETS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +31,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS)
 
-migrate: $(STAMP)
+migrate: $(STAMP) $(ASSETS)
 	$(BIN)/casereview migrate
 
 run: migrate
@@ -37,7 +52,7 @@ layers: $(STAMP)
 
 check: lint typecheck layers
 
-test: check
+test: check $(ASSETS)
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Crash test, long version: SIGKILL `casereview serve --workers 2` on PostgreSQL
@@ -66,7 +81,7 @@ props: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/property -s -q
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules api/web/static/govuk
 
 # Benchmarks (docs/performance.md): not tests. `make bench QUICK=1` for a short smoke run.
 bench: $(STAMP)

@@ -47,6 +47,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     get_settings.cache_clear()  # read the settings again, with that set
     settings = get_settings()
     load_rulebooks(settings)  # refuse to start on an invalid rulebook, with the reasons
+    from api.web import missing_assets
+
+    if problem := missing_assets():  # refuse to serve pages that would render unstyled
+        print(f"casereview serve: {problem}", file=sys.stderr)
+        return 2
     uvicorn.run("api.main:create_app", **serve_options(args, settings))
     return 0
 

@@ -16,9 +16,9 @@ from config.settings import get_settings
 from workflow.access import accounts
 from workflow.access.principal import Principal
 from workflow.calendars import CalendarBook
+from workflow.context import Context
 from workflow.errors import DomainError
 from workflow.runtime import load_rulebooks, open_database
-from workflow.services.base import Context
 from workflow.services.demo import load_demo
 from workflow.services.import_rows import COLUMNS, read_table
 from workflow.services.importer import import_rows

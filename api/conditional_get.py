@@ -32,9 +32,9 @@ from api.deps import Services, get_now
 from api.errors import domain_error_response
 from api.observability import principal_id_var
 from workflow.access.oidc import looks_like_jwt
+from workflow.context import LOCAL_ZONE
 from workflow.database import DatabaseUnavailable
 from workflow.services import etags
-from workflow.services.base import LOCAL_ZONE
 
 CASE_PATH = re.compile(r"/api/v1/cases/([0-9a-fA-F-]{36})")
 

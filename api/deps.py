@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.observability import principal_id_var
+from api.replays import IdempotencyRequest
 from api.summary_cache import SummaryCache
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
@@ -33,6 +34,7 @@ from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache, generation
 from workflow.audit.verification import Anchor
 from workflow.calendars import CalendarBook
+from workflow.context import Context
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents.storage import Storage
 from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
@@ -40,8 +42,6 @@ from workflow.loop_reader import PgLoopReader
 from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
-from workflow.services.base import Context
-from workflow.services.idempotency import IdempotencyRequest
 from workflow.themes import Taxonomy
 
 T = TypeVar("T")

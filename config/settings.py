@@ -154,6 +154,27 @@ class Settings(BaseSettings):
         le=24 * 7,
         description="A browser session ends this long after sign-in, however active.",
     )
+    # --- password sign-in: lockout after repeated failures (workflow/access/passwords.py) ---
+    sign_in_account_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed password sign-ins to one username within the window that "
+        "lock it for `sign_in_lockout_minutes`.",
+    )
+    sign_in_address_failures: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Failed password sign-ins from one client address within the window "
+        "that lock that address out.",
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="The window failed sign-ins are counted in."
+    )
+    sign_in_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a locked account or address waits."
+    )
     cookie_secure: Literal["always", "auto"] = Field(
         default="auto",
         description="`auto`: the session cookie is Secure when the request arrived over "

@@ -19,7 +19,7 @@ GRANT USAGE ON SCHEMA public TO casereview_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     "case", case_deadline, case_assignment, case_link, partnership, app_user, membership,
     api_token, feed_token, audit_chain_head, idempotency_record, recommendation, action,
-    document, theme_tag, web_session
+    document, theme_tag, web_session, user_password, password_invite, sign_in_failures
 TO casereview_app;
 
 -- Notifications: the outbox, subscriptions and deliveries (docs/notifications.md).

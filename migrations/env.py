@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import api.replays  # noqa: F401  (the replay table: an HTTP concern defined in api/)
 from workflow.models import Base, UTCDateTime
 
 config = context.config

@@ -4,6 +4,8 @@ and extensions recorded on the case applied to it. Pure (deadlines.py uses it).
 Adjustments are applied in the order recorded: a pause..resume interval pushes the
 due date later by its length in the deadline's own unit (working days for working-day
 rules, calendar days otherwise); an open pause counts up to today (or the met date);
+a pause dated after the met date is ignored and an interval stops counting at the met
+date (a met deadline never moves);
 an extension sets a new due date outright, so the latest recorded extension wins and
 only later pauses push it further.
 """
@@ -86,14 +88,20 @@ def run_clock(
         elif not deadline.pausable:
             notes.append(explain.ignored(adj, "this deadline cannot be paused"))
         elif adj.kind == "pause":
-            if open_pause is None:
+            if adj.effective_date > as_of:
+                # A met deadline never moves: a pause dated after the met date (or in
+                # the future) applies to nothing that was still running.
+                notes.append(explain.ignored(adj, "the deadline was no longer running then"))
+            elif open_pause is None:
                 open_pause = adj
             else:
                 notes.append(explain.ignored(adj, "the deadline was already paused"))
         elif open_pause is None:
             notes.append(explain.ignored(adj, "the deadline was not paused"))
         else:
-            n = _length(open_pause.effective_date, adj.effective_date, calendar, working)
+            # Counted only while the deadline ran: up to the met date at the latest.
+            end = min(adj.effective_date, as_of)
+            n = _length(open_pause.effective_date, end, calendar, working)
             pushed = _push(due, n, calendar, working)
             notes.append(explain.interval(open_pause, adj, n, working, due, pushed))
             due, paused, open_pause = pushed, paused + n, None

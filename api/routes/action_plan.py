@@ -9,16 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from api.command_runner import case_outcome, run
 from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
+from api.gateway import Outcome, case_outcome, submit
 from api.schemas.actions import ActionList, ActionOut, ActionPlanOut
 from api.schemas.cases import CaseOut
 from api.schemas.params import IsoDate
+from workflow.commands.thematic import OpenThematicReview
+from workflow.context import Context
 from workflow.services import action_plan as plan
 from workflow.services import action_queries, queries, thematic
-from workflow.services.base import Context
-from workflow.services.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
 COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)
@@ -65,15 +65,14 @@ async def add_action(
     ctx: Ctx,
     version: ExpectedVersion,
     idem: Idempotency,
-    response: Response,
-) -> ActionPlanOut:
+) -> Response:
     """Add an action for one of the final report's recommendations (review group)."""
 
     def work(session: Session) -> Outcome:
         plan.add_action(session, ctx, case_id, version, body)
         return _plan_outcome(session, ctx, case_id, 201)
 
-    return await run(services, ctx, "add_action", case_id, work, idem, response, ActionPlanOut)
+    return await submit(services, ctx, "add_action", case_id, work, idem)
 
 
 def _action_route(path: str, body_type: type, fn: object, event: str, doc: str) -> None:
@@ -85,13 +84,12 @@ def _action_route(path: str, body_type: type, fn: object, event: str, doc: str) 
         ctx: Ctx,
         version: ExpectedVersion,
         idem: Idempotency,
-        response: Response,
-    ) -> ActionPlanOut:
+    ) -> Response:
         def work(session: Session) -> Outcome:
             fn(session, ctx, case_id, version, action_id, body)  # type: ignore[operator]
             return _plan_outcome(session, ctx, case_id, 200)
 
-        return await run(services, ctx, event, case_id, work, idem, response, ActionPlanOut)
+        return await submit(services, ctx, event, case_id, work, idem)
 
     endpoint.__doc__ = doc
     router.add_api_route(
@@ -166,12 +164,11 @@ async def list_actions(
     tags=["cases"],
 )
 async def open_thematic_review(
-    body: thematic.OpenThematicReview,
+    body: OpenThematicReview,
     services: ServicesDep,
     ctx: Ctx,
     idem: Idempotency,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """Open a thematic review of several cases (review group). It starts at reviewer
     commissioning; each source case records that the review carries its learning."""
 
@@ -179,4 +176,4 @@ async def open_thematic_review(
         case = thematic.open_thematic(session, ctx, body)
         return case_outcome(session, ctx, case, 201)
 
-    return await run(services, ctx, body.trigger, None, work, idem, response, CaseOut)
+    return await submit(services, ctx, body.trigger, None, work, idem)

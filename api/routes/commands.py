@@ -1,7 +1,7 @@
-"""Command endpoints: one POST per business action, each with its own body model.
+"""Command endpoints: one POST per command of the registry, each with its own body.
 
-Thin by design: parse the body, hand the command to the engine through the
-audited, idempotent runner (committed before the response), render the case.
+Thin by design: parse the body, hand the command to the engine through the gateway
+(api/gateway.py: audited, idempotent, committed before the response), render the case.
 """
 
 # No `from __future__ import annotations` here: each endpoint's body annotation
@@ -12,50 +12,18 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.command_runner import answer, case_outcome
 from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
+from api.gateway import Outcome, case_outcome, submit
 from api.schemas.cases import CaseOut
-from workflow.services import (
-    closure,
-    commissioning,
-    deadline_adjustments,
-    intake,
-    involvement,
-    publication,
-    rapid_review,
-)
-from workflow.services.base import Command
+from workflow.commands.base import Command
+from workflow.commands.intake import LogIncident
+from workflow.commands.registry import CASE_COMMANDS, PATH_OF_TRIGGER
+from workflow.services import deadline_adjustments
 from workflow.services.deadline_adjustments import AdjustDeadline
 from workflow.services.engine import execute_command, open_case
-from workflow.services.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
-
-# path segment, command, summary: one row per business action.
-COMMAND_ROUTES: list[tuple[str, type[Command], str]] = [
-    ("notification", intake.RecordNotification, "Record the serious incident notification"),
-    ("partners-informed", intake.RecordPartnersInformed, "Record that partners were informed"),
-    ("rapid-review", rapid_review.CompleteRapidReview, "Complete the rapid review"),
-    ("decision", rapid_review.RecordDecision, "Record the partners' decision"),
-    ("panel-response", rapid_review.RecordPanelResponse, "Record the Panel's response"),
-    ("reviewer", commissioning.CommissionReviewer, "Commission the independent reviewer"),
-    ("terms-of-reference", commissioning.AgreeTermsOfReference, "Agree terms of reference"),
-    ("report", commissioning.ReceiveFinalReport, "Record the final report"),
-    (
-        "pre-publication",
-        publication.SendReportToPanel,
-        "Record the report sent to the Panel and Secretary of State",
-    ),
-    ("publication", publication.PublishReport, "Record publication"),
-    ("publication-deferral", publication.DeferPublication, "Defer publication"),
-    ("publication-resumption", publication.ResumePublication, "Resume deferred publication"),
-    ("non-publication", publication.DecideNotToPublish, "Decide not to publish"),
-    ("closure", closure.CloseCase, "Close the case"),
-    ("involvement", involvement.RecordInvolvement, "Record a family or practitioner milestone"),
-    ("publication-withdrawal", publication.WithdrawPublication, "Record the report withdrawn"),
-]
-PATH_OF_TRIGGER = {cls.trigger: segment for segment, cls, _ in COMMAND_ROUTES}
 COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)
 
 
@@ -67,12 +35,12 @@ def action_path(case_id: uuid.UUID, trigger: str) -> str:
     "/incidents",
     status_code=201,
     response_model=CaseOut,
-    summary="Log an incident",
+    summary=LogIncident.heading,
     responses=responses(401, 403, 409, 413, 422, 503),
     tags=["cases"],
 )
 async def log_incident(
-    body: intake.LogIncident, services: ServicesDep, ctx: Ctx, idem: Idempotency
+    body: LogIncident, services: ServicesDep, ctx: Ctx, idem: Idempotency
 ) -> Response:
     """Open a case. A notifiable incident enters the review path; any other is kept
     in `not_notifiable`. The case is governed by `rulebook` (default: the current one)."""
@@ -81,7 +49,7 @@ async def log_incident(
         case = open_case(session, ctx, body)
         return case_outcome(session, ctx, case, 201)
 
-    return await answer(services, ctx, body.trigger, None, work, idem)
+    return await submit(services, ctx, body.trigger, None, work, idem)
 
 
 def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Response]]:
@@ -97,19 +65,20 @@ def _command_endpoint(command_cls: type[Command]) -> Callable[..., Awaitable[Res
             done = execute_command(session, ctx, case_id, expected_version, body)
             return case_outcome(session, ctx, done.case, 200, done.warnings, done.deadlines)
 
-        return await answer(services, ctx, command_cls.trigger, case_id, work, idem)
+        return await submit(services, ctx, command_cls.trigger, case_id, work, idem)
 
     endpoint.__doc__ = command_cls.__doc__
     return endpoint
 
 
-for _segment, _cls, _summary in COMMAND_ROUTES:
+# One route per command of the registry (workflow/commands/registry.py).
+for _cls in CASE_COMMANDS:
     router.add_api_route(
-        f"/cases/{{case_id}}/{_segment}",
+        f"/cases/{{case_id}}/{_cls.path}",
         _command_endpoint(_cls),
         methods=["POST"],
         response_model=CaseOut,
-        summary=_summary,
+        summary=_cls.heading,
         name=_cls.trigger,
         responses=COMMAND_ERRORS,
     )
@@ -136,4 +105,4 @@ async def adjust_deadline(
         case = deadline_adjustments.adjust_deadline(session, ctx, case_id, expected_version, body)
         return case_outcome(session, ctx, case, 200)
 
-    return await answer(services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem)
+    return await submit(services, ctx, deadline_adjustments.EVENT_TYPE, case_id, work, idem)

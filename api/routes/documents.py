@@ -12,7 +12,7 @@ upload is received, checked, recorded, committed and moved into place before the
 # No `from __future__ import annotations`: FastAPI inspects the form models.
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
@@ -26,13 +26,14 @@ from starlette.datastructures import FormData
 
 from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
+from api.gateway import Outcome, transact
+from api.replays import IdempotencyRequest
+from workflow.context import Context
 from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
 from workflow.documents.sniff import KINDS
 from workflow.documents.storage import CHUNK, Storage, store_error
 from workflow.inputs import Input
 from workflow.models import Document, DocumentVersion
-from workflow.services.base import Context
-from workflow.services.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -189,12 +190,27 @@ async def _upload(
             source=form.file.file,
             new=new,
             document_id=document_id,
-            idempotency_key=idempotency_key,
-            path=request.url.path,
         )
+        path = request.url.path
+
+        def commit(
+            work: Callable[[Session], service.Recorded], fingerprint: bytes
+        ) -> tuple[Outcome, bool]:
+            idem = None
+            if idempotency_key is not None:
+                idem = IdempotencyRequest.of(idempotency_key, "POST", path, fingerprint)
+            return transact(
+                database,
+                ctx,
+                action=service.UPLOAD,
+                case_id=case_id,
+                work=lambda session: _render(*work(session)),
+                idem=idem,
+            )
+
         max_bytes: int = request.app.state.max_upload_bytes
         outcome, replayed = await services.call(
-            service.upload, database, _storage(services), ctx, req, _render, max_bytes=max_bytes
+            service.upload, database, _storage(services), ctx, req, commit, max_bytes=max_bytes
         )
     finally:
         await raw.close()  # the parser's spooled copy of the file

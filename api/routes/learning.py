@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
+from api.gateway import Outcome, transact
+from workflow.context import Context
 from workflow.inputs import Input
 from workflow.services import learning, learning_summary
-from workflow.services.base import Context
-from workflow.services.idempotency import Outcome
-from workflow.services.runner import run_command
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 TAG_ERRORS = responses(401, 403, 404, 413, 422, 503)
@@ -141,7 +140,7 @@ async def _tag(
         return Outcome(200, out.model_dump(mode="json"))
 
     outcome, _ = await services.call(
-        run_command, services.database, ctx, action="tag_themes", case_id=case_id, work=work
+        transact, services.database, ctx, action="tag_themes", case_id=case_id, work=work
     )
     return TagsOut.model_validate(outcome.body)
 

@@ -1,5 +1,5 @@
 """The web dashboard: server-rendered pages (Jinja2) signed in with an API token."""
 
-from api.web.router import router, static_files
+from api.web.router import missing_assets, router, static_files
 
-__all__ = ["router", "static_files"]
+__all__ = ["missing_assets", "router", "static_files"]

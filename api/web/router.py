@@ -25,20 +25,33 @@ from api.schemas.actions import ActionPlanOut
 from api.schemas.cases import CaseOut, CaseSummary, TimelineEvent
 from api.schemas.deadlines import DeadlineOut
 from api.web.session import JsonCtx, PageCtx, render, router
+from workflow.context import Context
 from workflow.diagram import mermaid
 from workflow.errors import CaseNotFound, UnknownRulebook
 from workflow.rulebook import START, Rulebook
 from workflow.services import action_queries, queries
-from workflow.services.base import Context
 
-__all__ = ["router", "static_files"]
+__all__ = ["missing_assets", "router", "static_files"]
 STATIC_DIR = Path(__file__).parent / "static"
+# Copied from the pinned npm package by `make install` (Makefile: ASSETS); not in git.
+GOVUK_ASSETS = ("govuk/govuk-frontend.min.css", "govuk/govuk-frontend.min.js")
 MAX_CASES = 200
 _RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
 
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
+
+
+def missing_assets() -> str | None:
+    """Why the pages would render unstyled, or None when GOV.UK Frontend's files are present."""
+    missing = [name for name in GOVUK_ASSETS if not (STATIC_DIR / name).is_file()]
+    if not missing:
+        return None
+    return (
+        f"web assets missing from {STATIC_DIR}: {', '.join(missing)}; "
+        "run `make install` (it installs GOV.UK Frontend from package.json with npm)"
+    )
 
 
 # --- the dashboard ---

@@ -31,9 +31,9 @@ from api.schemas.deadlines import DeadlineOut
 from api.web import forms
 from workflow.access import accounts, sessions
 from workflow.access.principal import Principal
+from workflow.context import LOCAL_ZONE, Context
 from workflow.errors import NotAuthenticated, RateLimited
 from workflow.inputs import neutralise
-from workflow.services.base import LOCAL_ZONE, Context
 
 COOKIE = "casereview_session"
 SIGN_IN = "/session"

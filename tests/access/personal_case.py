@@ -18,10 +18,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.routes.commands import PATH_OF_TRIGGER
 from tests.api.helpers import ACTION
 from tests.support.factories import BODIES, LCSPR_PATH, incident
 from tests.support.world import World
+from workflow.commands.registry import PATH_OF_TRIGGER
 
 THEME = "infants"
 GROUPS: dict[str, tuple[str, ...]] = {

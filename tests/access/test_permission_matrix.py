@@ -15,18 +15,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.routes.commands import COMMAND_ROUTES
 from tests.access import personal_case
 from tests.access.personal_case import GROUPS
 from tests.support.factories import BODIES, make_case
 from tests.support.web import sign_in
 from tests.support.world import PARTNERSHIPS, ROLES, World
+from workflow.commands.registry import CASE_COMMANDS
 from workflow.database import Database
 from workflow.models import AuditRecord
 from workflow.rulebook import RulebookRegistry
 
 INTAKE = {"record_notification", "record_partners_informed"}
-REVIEW_GROUP = {cls.trigger for _, cls, _ in COMMAND_ROUTES} - {"record_notification"}
+REVIEW_GROUP = {cls.trigger for cls in CASE_COMMANDS} - {"record_notification"}
 ALLOWED_COMMANDS: dict[str, set[str]] = {
     "notifier": INTAKE,
     "review_group": REVIEW_GROUP,
@@ -70,9 +70,9 @@ def test_matrix(raw: TestClient, world: World, cases: dict[str, uuid.UUID]) -> N
                         personal = got.json()["records"] is not None
                         if personal != (role in SEES_PERSONAL_DATA):
                             failures.append(f"{partnership}/{role}: personal data {personal}")
-                for segment, cls, _ in COMMAND_ROUTES:
+                for cls in CASE_COMMANDS:
                     got = raw.post(
-                        f"/api/v1/cases/{case_id}/{segment}",
+                        f"/api/v1/cases/{case_id}/{cls.path}",
                         json=BODIES[cls.trigger],
                         headers={**headers, "If-Match": '"999"'},
                     )
@@ -85,10 +85,10 @@ def test_matrix(raw: TestClient, world: World, cases: dict[str, uuid.UUID]) -> N
                     checked += 1
                     if got.status_code != want:
                         failures.append(
-                            f"{partnership}/{role} {segment} {target}: {got.status_code} != {want}"
+                            f"{partnership}/{role} {cls.path} {target}: {got.status_code} != {want}"
                         )
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures)
-    assert checked == 3 * len(ROLES) * 3 * (len(READS) + len(COMMAND_ROUTES))
+    assert checked == 3 * len(ROLES) * 3 * (len(READS) + len(CASE_COMMANDS))
 
 
 def test_lists_show_only_own_partnership(

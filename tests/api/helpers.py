@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.routes.commands import PATH_OF_TRIGGER
 from tests.support.factories import BODIES, incident
+from workflow.commands.registry import PATH_OF_TRIGGER
 
 
 def open_case(client: TestClient, **overrides: Any) -> dict[str, Any]:

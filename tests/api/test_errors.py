@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.commands import COMMAND_ROUTES
 from tests.api.helpers import command, drive, open_case, timeline
 from tests.support.factories import BODIES
+from workflow.commands.registry import CASE_COMMANDS
 
 PROBLEM = "application/problem+json"
 
@@ -155,13 +155,13 @@ def test_unknown_case_reads_are_404(client: TestClient, suffix: str) -> None:
 
 def test_unknown_case_commands_are_404(client: TestClient) -> None:
     missing = uuid.uuid4()
-    for segment, cls, _ in COMMAND_ROUTES:
+    for cls in CASE_COMMANDS:
         response = client.post(
-            f"/api/v1/cases/{missing}/{segment}",
+            f"/api/v1/cases/{missing}/{cls.path}",
             json=BODIES[cls.trigger],
             headers={"If-Match": '"1"'},
         )
-        assert response.status_code == 404, segment
+        assert response.status_code == 404, cls.path
 
 
 def test_unknown_route_and_method_are_problem_json(client: TestClient) -> None:

@@ -247,7 +247,7 @@ A11Y = """() => {
 def _check_page(page: Any, shot: str | None = None) -> None:
     assert page.evaluate(A11Y) == [], page.url
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.evaluate("document.activeElement.className") == "govuk-skip-link"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main-content"
     if shot and os.environ.get("CASEREVIEW_SCREENSHOTS") == "1":

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, select
 
-from api.routes.commands import PATH_OF_TRIGGER
 from config.settings import Settings
 from tests.chaos.server import ServerProcess
 from tests.support.factories import BODIES, make_case
 from tests.support.world import build_world
+from workflow.commands.registry import PATH_OF_TRIGGER
 from workflow.models import Case, CaseEvent
 from workflow.runtime import load_rulebooks, open_database
 

@@ -12,11 +12,11 @@ from sqlalchemy import delete, event, insert, select
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
 from workflow.audit import chain
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Case, CaseDeadline
 from workflow.rulebook import RulebookRegistry
 from workflow.services import clock
-from workflow.services.base import Context
 from workflow.services.engine import execute
 
 

@@ -13,6 +13,7 @@ from config.settings import Settings, get_settings
 from tests.support.factories import NOW
 from tests.support.world import World
 from workflow.calendars import CalendarBook
+from workflow.context import Context
 from workflow.database import Database
 from workflow.deadlines import DeadlineState
 from workflow.models import (
@@ -27,7 +28,6 @@ from workflow.models import (
 )
 from workflow.rulebook import RulebookRegistry
 from workflow.services import clock
-from workflow.services.base import Context
 from workflow.services.demo import THEMATIC, load_demo
 from workflow.services.maintenance import SYSTEM
 

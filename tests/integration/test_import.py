@@ -16,11 +16,11 @@ from api.cli import main
 from config.settings import Settings, get_settings
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import DomainError
 from workflow.models import AuditRecord, Case, CaseDeadline, CaseEvent
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import Context
 from workflow.services.import_rows import COLUMNS, read_table
 from workflow.services.importer import ImportReport, import_rows
 

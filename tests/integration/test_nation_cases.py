@@ -20,14 +20,14 @@ from tests.support.world import ADMIN
 from workflow.access import accounts
 from workflow.access.permissions import Role
 from workflow.access.principal import Principal
+from workflow.commands.intake import LogIncident
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import GuardRefused, InvalidFacts
 from workflow.models import Case, CaseDeadline
 from workflow.rulebook import START, RulebookRegistry
 from workflow.services import clock, dashboard
-from workflow.services.base import Context
 from workflow.services.engine import execute, open_case
-from workflow.services.intake import LogIncident
 from workflow.services.queries import CaseListRequest, list_cases
 
 NATIONS = {"cymru": "wales", "alba": "scotland", "ulster": "northern_ireland", "shire": "england"}

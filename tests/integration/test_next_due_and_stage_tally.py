@@ -16,13 +16,13 @@ from tests.support.factories import NOW, make_case
 from tests.support.world import World, reload
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Case, CaseDeadline, CaseStageTally
 from workflow.rulebook import RulebookRegistry
 from workflow.services import dashboard
 from workflow.services.access import case_filter
 from workflow.services.assignments import assign_reviewer
-from workflow.services.base import Context
 from workflow.services.deadline_adjustments import AdjustDeadline, adjust_deadline
 from workflow.services.import_rows import read_table
 from workflow.services.importer import import_rows

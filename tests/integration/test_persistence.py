@@ -16,11 +16,11 @@ from tests.api.helpers import open_case
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
 from workflow import migrate
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import CommandNotAllowed, VersionMismatch
 from workflow.models import Case, CaseEvent
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import Context
 from workflow.services.engine import execute
 
 

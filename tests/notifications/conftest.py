@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from tests.notifications.receivers import SmtpSink, WebhookReceiver, serve_smtp, serve_webhook
 from tests.support.factories import NOW
 from tests.support.world import World
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Delivery, OutboxMessage
 from workflow.notifications import subscriptions
 from workflow.notifications.config import NotifyConfig, SmtpConfig
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import Context
 
 # Words of the factory incident (tests/support/factories.py) that are personal data.
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # the tests' receivers; refused by default (egress.py)

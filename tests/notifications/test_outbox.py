@@ -12,12 +12,12 @@ from tests.notifications.conftest import assert_no_personal_data, messages
 from tests.support.factories import NOW, make_case
 from tests.support.factories import command as factory_command
 from tests.support.world import World
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import Conflict
 from workflow.models import OutboxMessage
 from workflow.notifications.outbox import STAGE_CHANGED
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import Context
 from workflow.services.engine import execute
 
 

@@ -17,6 +17,7 @@ from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
 from workflow.calendars import CalendarBook
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Case
 from workflow.notifications.config import NotifyConfig
@@ -25,7 +26,6 @@ from workflow.notifications.retention import purge
 from workflow.notifications.sweep import sweep
 from workflow.notifications.worker import default_channels, run_once
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import Context
 from workflow.services.engine import execute
 
 LATE = date(2025, 3, 12)  # the factory case's notification deadlines (10 Mar) are missed

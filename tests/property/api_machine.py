@@ -13,14 +13,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.routes.commands import PATH_OF_TRIGGER
+from api.replays import IDEMPOTENCY_TTL
 from tests.property import observe, oracle
 from tests.property.bodies import command_body
 from tests.property.crew import Crew, make_crew
 from tests.support.db_plugin import Clock
+from workflow.commands.registry import PATH_OF_TRIGGER
 from workflow.database import Database
 from workflow.rulebook import RulebookRegistry
-from workflow.services.idempotency import IDEMPOTENCY_TTL
 
 REFUSED = {403, 404, 409, 412, 422, 428}
 _keys = itertools.count(1)

@@ -17,24 +17,26 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from api.gateway import Outcome, transact
+from api.replays import IdempotencyRequest
 from tests.property import observe, oracle
 from tests.property.bodies import command_body
 from tests.property.crew import Crew, make_crew, principal
 from tests.property.expect import must_refuse
 from workflow.audit.chain import SYSTEM_CHAIN
 from workflow.calendars import CalendarBook
+from workflow.commands.intake import LogIncident
+from workflow.commands.registry import COMMANDS
+from workflow.commands.thematic import OpenThematicReview
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import DomainError
 from workflow.models import Case
 from workflow.rulebook import RulebookRegistry
 from workflow.services import action_plan as plan
-from workflow.services.base import Context
 from workflow.services.clock import statuses
-from workflow.services.engine import COMMANDS, execute_command, open_case
-from workflow.services.idempotency import IdempotencyRequest, Outcome
-from workflow.services.intake import LogIncident
-from workflow.services.runner import run_command
-from workflow.services.thematic import LINK_EVENT, OpenThematicReview, open_thematic
+from workflow.services.engine import execute_command, open_case
+from workflow.services.thematic import LINK_EVENT, open_thematic
 
 START = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 CALENDARS = CalendarBook.load(oracle.CALENDAR_FILE)
@@ -81,10 +83,10 @@ class ServiceWorld:
         work: Callable[[Session, Context], Outcome],
         idem: IdempotencyRequest | None = None,
     ) -> tuple[Outcome | None, bool]:
-        """run_command as a route does; (None, False) when refused."""
+        """The gateway's transaction as a route runs it; (None, False) when refused."""
         ctx = self.ctx(actor)
         try:
-            outcome, replayed = run_command(
+            outcome, replayed = transact(
                 self.db, ctx, action=action, case_id=case_id, work=lambda s: work(s, ctx), idem=idem
             )
         except DomainError as exc:

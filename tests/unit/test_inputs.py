@@ -148,7 +148,7 @@ def test_every_text_field_refuses_what_the_policy_refuses(
 
 
 def test_nested_text_is_refused_naming_where() -> None:
-    from workflow.services.intake import LogIncident
+    from workflow.commands.intake import LogIncident
 
     with pytest.raises(ValidationError) as caught:
         LogIncident.model_validate({"children": [{"pseudonym": "Child\u202eA"}]})

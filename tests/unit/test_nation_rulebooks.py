@@ -16,6 +16,7 @@ import pytest
 
 from config.settings import Settings
 from workflow.calendar import calendar_for
+from workflow.commands.registry import COMMANDS
 from workflow.deadlines import DeadlineState, evaluate
 from workflow.errors import RulebookInvalid, UnknownRulebook
 from workflow.facts import ALL_FACTS
@@ -24,7 +25,6 @@ from workflow.nations import NATIONS, NationBook
 from workflow.rulebook import DeadlineDef, Rulebook, validate
 from workflow.runtime import load_rulebooks
 from workflow.services.clock import stored_row
-from workflow.services.engine import COMMANDS
 
 REGISTRY = load_rulebooks(Settings())
 NATION_BOOKS = {

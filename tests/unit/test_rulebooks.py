@@ -18,12 +18,12 @@ import yaml
 
 from config.settings import RULEBOOK_DIR, Settings
 from workflow import machine
+from workflow.commands.registry import COMMANDS
 from workflow.errors import CommandNotAllowed, GuardRefused, RulebookInvalid
 from workflow.facts import ALL_FACTS
 from workflow.guards import GUARDS
 from workflow.rulebook import START, Rulebook, TransitionDef, load_directory, parse, validate
 from workflow.runtime import load_rulebooks
-from workflow.services.engine import COMMANDS
 
 REGISTRY = load_rulebooks(Settings())
 RULEBOOKS = {rb.id: rb for rb in REGISTRY.all()}

@@ -37,5 +37,3 @@ class UploadRequest:
     source: BinaryIO
     new: NewDocument | None = None
     document_id: uuid.UUID | None = None
-    idempotency_key: str | None = None
-    path: str = ""  # the request path, part of the idempotency fingerprint

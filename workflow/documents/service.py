@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
+from workflow.context import Context
 from workflow.database import Database, DatabaseUnavailable
 from workflow.documents import UploadRequest
 from workflow.documents.sniff import check_filename, check_matches, detect
@@ -31,18 +32,19 @@ from workflow.documents.storage import Staged, Storage, new_key
 from workflow.errors import DocumentNotFound, DomainError, StorageUnavailable
 from workflow.models import Case, Document, DocumentVersion
 from workflow.services.access import require, visible_case
-from workflow.services.base import Context
-from workflow.services.idempotency import IdempotencyRequest, Outcome
 from workflow.services.recording import audit_case
-from workflow.services.runner import record_refusal, run_command
+from workflow.services.refusals import record_refusal
 
 UPLOAD, DOWNLOAD = "upload_document", "download_document"
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-# The answer to an upload, from the document and all its versions (api renders it).
-Render = Callable[[Document, list[DocumentVersion]], Outcome]
+Recorded = tuple[Document, list[DocumentVersion]]
+# The caller's transaction for the recording step: it runs `work` and commits it
+# (rendering its answer and keeping it for replays of the same request, identified by
+# the fingerprint of what was uploaded), and says whether it was such a replay.
+Commit = Callable[[Callable[[Session], Recorded], bytes], tuple[T, bool]]
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,10 @@ def upload(
     storage: Storage,
     ctx: Context,
     req: UploadRequest,
-    render: Render,
+    commit: Commit[T],
     *,
     max_bytes: int,
-) -> tuple[Outcome, bool]:
+) -> tuple[T, bool]:
     """Check access (before reading any content), receive the content into its part
     file and check it, then in one audited, idempotent transaction record the version;
     only after that commit is the file moved into place. A refusal is audited (in a
@@ -86,19 +88,12 @@ def upload(
         database, ctx, req.case_id, lambda: _receive(database, storage, ctx, req, key, max_bytes)
     )
 
-    def work(session: Session) -> Outcome:
+    def work(session: Session) -> Recorded:
         document = record_upload(session, ctx, req, got, key)
-        return render(document, _versions(session, [document.id])[document.id])
+        return document, _versions(session, [document.id])[document.id]
 
     try:
-        outcome, replayed = run_command(
-            database,
-            ctx,
-            action=UPLOAD,
-            case_id=req.case_id,
-            work=work,
-            idem=_idempotency(req, got),
-        )
+        outcome, replayed = commit(work, _fingerprint(req, got))
     except BaseException:
         _settle(database, storage, key)
         raise
@@ -207,15 +202,13 @@ def record_upload(
     return document
 
 
-def _idempotency(req: UploadRequest, got: Received) -> IdempotencyRequest | None:
-    """A replay is the same fields and the same content (multipart boundaries differ)."""
-    if req.idempotency_key is None:
-        return None
+def _fingerprint(req: UploadRequest, got: Received) -> bytes:
+    """What makes two uploads the same request: the same fields and the same content
+    (their multipart boundaries differ)."""
     new = req.new
     fields = [got.filename, got.staged.sha256, str(req.document_id)]
     fields += [new.kind.value, new.title, str(new.redacted)] if new else []
-    body = json.dumps(fields).encode()
-    return IdempotencyRequest.of(req.idempotency_key, "POST", req.path, body)
+    return json.dumps(fields).encode()
 
 
 def list_documents(

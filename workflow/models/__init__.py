@@ -5,10 +5,13 @@ from workflow.models.access import (
     FeedToken,
     Membership,
     Partnership,
+    PasswordInvite,
+    SignInFailures,
     User,
+    UserPassword,
     WebSession,
 )
-from workflow.models.audit import AuditChainHead, AuditRecord, IdempotencyRecord
+from workflow.models.audit import AuditChainHead, AuditRecord
 from workflow.models.base import Base, UTCDateTime
 from workflow.models.case import (
     APPEND_ONLY_TABLES,
@@ -50,14 +53,16 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "FeedToken",
-    "IdempotencyRecord",
     "Membership",
     "OutboxMessage",
     "Partnership",
+    "PasswordInvite",
     "Recommendation",
+    "SignInFailures",
     "Subscription",
     "ThemeTag",
     "UTCDateTime",
     "User",
+    "UserPassword",
     "WebSession",
 ]

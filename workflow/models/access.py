@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base, UTCDateTime
@@ -103,3 +103,40 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class UserPassword(Base):
+    """A user's password, as an Argon2id hash only (workflow/access/passwords.py)."""
+
+    __tablename__ = "user_password"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PasswordInvite(Base):
+    """A one-time set-password link: only the SHA-256 of its token is stored. Valid
+    until `expires_at` and while `used_at` is null; issuing a new one ends older ones."""
+
+    __tablename__ = "password_invite"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailures(Base):
+    """Failed password sign-ins counted per key ("user:<username>" or "addr:<address>"),
+    shared by every worker process through the database. `locked_until` set: the key
+    is refused until then, whatever the password."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

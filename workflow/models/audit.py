@@ -1,4 +1,4 @@
-"""The audit trail: append-only, hash-chained per partnership, and idempotency records."""
+"""The audit trail: append-only, hash-chained per partnership."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base, BigIntId, JSONType, UTCDateTime
@@ -44,19 +44,3 @@ class AuditChainHead(Base):
     chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
-
-
-class IdempotencyRecord(Base):
-    """The first successful response to (principal, Idempotency-Key), for replays."""
-
-    __tablename__ = "idempotency_record"
-
-    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    response_etag: Mapped[str | None] = mapped_column(String(32))
-    location: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

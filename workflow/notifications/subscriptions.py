@@ -18,13 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm, Role, refusal
-from workflow.audit import chain as audit
+from workflow.context import Context
 from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
 from workflow.inputs import is_one_email_address
 from workflow.models import Partnership, Subscription
 from workflow.notifications.outbox import TOPICS
 from workflow.notifications.targets import InvalidTarget, check_text, check_webhook_target
-from workflow.services.base import Context
 
 CHANNELS = ("webhook", "email")
 # the stored target of an e-mail subscription that writes to the members holding its
@@ -161,14 +160,4 @@ def audit_change(
     session: Session, ctx: Context, chain: str, action: str, detail: dict[str, str]
 ) -> None:
     """An audit record of a change to the partnership's notifications (ids only)."""
-    audit.append(
-        session,
-        chain=chain,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=None,
-        client=ctx.client,
-        outcome="ok",
-        detail=detail,
-    )
+    ctx.audit(session, action, chain=chain, detail=detail)

@@ -19,13 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
-from workflow.errors import CommandNotAllowed, Forbidden, InvalidFacts, VersionMismatch
+from workflow.context import Context
+from workflow.errors import CommandNotAllowed, Forbidden, InvalidFacts
 from workflow.inputs import CaseDate, Input
 from workflow.models import Action, ActionUpdate, Case, Document, Recommendation
-from workflow.services import clock
-from workflow.services.access import require, visible_case
-from workflow.services.base import Context
-from workflow.services.recording import record_change
+from workflow.services.change import CaseChange
 
 Agency = Literal["local_authority", "police", "health_icb", "education", "other"]
 OPEN_STATUSES = ("not_started", "in_progress", "completed_awaiting_evidence")
@@ -98,30 +96,32 @@ def create_recommendations(
 
 
 def recount(session: Session, case: Case) -> None:
-    """Refresh the facts the `action_plan_complete` guard reads."""
-    case.open_actions = (
-        session.scalar(
-            select(func.count())
-            .select_from(Action)
-            .where(Action.case_id == case.id, Action.status.in_(OPEN_STATUSES))
-        )
-        or 0
+    """Refresh the facts the `action_plan_complete` guard reads on the loaded case."""
+    for name, value in counts(session, case).items():
+        setattr(case, name, value)
+
+
+def counts(session: Session, case: Case) -> dict[str, int]:
+    """The facts the `action_plan_complete` guard reads, counted from the plan's rows."""
+    open_actions = session.scalar(
+        select(func.count())
+        .select_from(Action)
+        .where(Action.case_id == case.id, Action.status.in_(OPEN_STATUSES))
     )
     actioned = select(Action.recommendation_id).where(Action.case_id == case.id)
-    case.unactioned_recommendations = (
-        session.scalar(
-            select(func.count())
-            .select_from(Recommendation)
-            .where(Recommendation.case_id == case.id, Recommendation.id.not_in(actioned))
-        )
-        or 0
+    unactioned = session.scalar(
+        select(func.count())
+        .select_from(Recommendation)
+        .where(Recommendation.case_id == case.id, Recommendation.id.not_in(actioned))
     )
+    return {"open_actions": open_actions or 0, "unactioned_recommendations": unactioned or 0}
 
 
 def add_action(
     session: Session, ctx: Context, case_id: uuid.UUID, version: int, body: AddAction
 ) -> tuple[Case, Action]:
-    case = _case_for_plan(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    change = _plan_change(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    case = change.case
     rec = session.scalar(
         select(Recommendation).where(
             Recommendation.case_id == case.id, Recommendation.number == body.recommendation_number
@@ -148,9 +148,7 @@ def add_action(
     )
     session.add(action)
     _changed(
-        session,
-        ctx,
-        case,
+        change,
         "add_action",
         {"action_id": str(action.id), **body.model_dump(mode="json")},
     )
@@ -165,7 +163,8 @@ def report_progress(
     action_id: uuid.UUID,
     body: ReportProgress,
 ) -> tuple[Case, Action]:
-    case = _case_for_plan(session, ctx, case_id, version, Perm.ACTION_UPDATE)
+    change = _plan_change(session, ctx, case_id, version, Perm.ACTION_UPDATE)
+    case = change.case
     action = _action(session, case, action_id)
     manages = ctx.principal.may(Perm.ACTION_PLAN_MANAGE, case.partnership_id, case.id)
     if not manages and action.owner_username != ctx.principal.username:
@@ -176,9 +175,7 @@ def report_progress(
         if document is None or document.case_id != case.id:
             raise InvalidFacts(f"no document {document_id} on this case", "evidence")
     return case, _set_status(
-        session,
-        ctx,
-        case,
+        change,
         action,
         body.status,
         body.note,
@@ -195,7 +192,8 @@ def sign_off(
     action_id: uuid.UUID,
     body: SignOff,
 ) -> tuple[Case, Action]:
-    case = _case_for_plan(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    change = _plan_change(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    case = change.case
     action = _action(session, case, action_id)
     if action.status != "completed_awaiting_evidence":
         raise CommandNotAllowed(
@@ -205,7 +203,7 @@ def sign_off(
             allowed_actions=["action_progress"] if action.status in OPEN_STATUSES else [],
         )
     return case, _set_status(
-        session, ctx, case, action, "completed_signed_off", body.note, [], "sign_off_action"
+        change, action, "completed_signed_off", body.note, [], "sign_off_action"
     )
 
 
@@ -217,32 +215,28 @@ def not_achieved(
     action_id: uuid.UUID,
     body: NotAchieved,
 ) -> tuple[Case, Action]:
-    case = _case_for_plan(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    change = _plan_change(session, ctx, case_id, version, Perm.ACTION_PLAN_MANAGE)
+    case = change.case
     action = _action(session, case, action_id)
     _open(action)
     action.status_reason = body.reason
     return case, _set_status(
-        session, ctx, case, action, "not_achieved", body.reason, [], "close_action_not_achieved"
+        change, action, "not_achieved", body.reason, [], "close_action_not_achieved"
     )
 
 
-def _case_for_plan(
+def _plan_change(
     session: Session, ctx: Context, case_id: uuid.UUID, version: int, perm: str
-) -> Case:
-    case = visible_case(session, ctx.principal, case_id, for_update=True)
-    require(ctx.principal, perm, case)
-    if case.version != version:
-        raise VersionMismatch(
-            f"the case is at version {case.version}, not {version}", current_version=case.version
-        )
-    if case.state not in PLAN_STATES:
+) -> CaseChange:
+    change = CaseChange.begin(session, ctx, case_id, version, perm)
+    if change.case.state not in PLAN_STATES:
         raise CommandNotAllowed(
             f"the action plan can change only once the final report is in (state is "
-            f"{case.state!r})",
-            current_state=case.state,
+            f"{change.case.state!r})",
+            current_state=change.case.state,
             allowed_actions=[],
         )
-    return case
+    return change
 
 
 def _action(session: Session, case: Case, action_id: uuid.UUID) -> Action:
@@ -260,17 +254,11 @@ def _open(action: Action) -> None:
 
 
 def _set_status(
-    session: Session,
-    ctx: Context,
-    case: Case,
-    action: Action,
-    status: str,
-    note: str,
-    evidence: list[str],
-    event: str,
+    change: CaseChange, action: Action, status: str, note: str, evidence: list[str], event: str
 ) -> Action:
+    ctx = change.ctx
     action.status, action.updated_at = status, ctx.now
-    session.add(
+    change.session.add(
         ActionUpdate(
             action_id=action.id,
             recorded_at=ctx.now,
@@ -281,22 +269,14 @@ def _set_status(
         )
     )
     _changed(
-        session,
-        ctx,
-        case,
+        change,
         event,
         {"action_id": str(action.id), "status": status, "note": note, "evidence": evidence},
     )
     return action
 
 
-def _changed(
-    session: Session, ctx: Context, case: Case, event: str, payload: dict[str, Any]
-) -> None:
-    session.flush()
-    recount(session, case)
-    case.version += 1
-    case.updated_at = ctx.now
-    record_change(session, ctx, case, event, case.state, payload)
-    session.flush()
-    clock.refresh(session, ctx, ctx.rulebooks.get(case.rulebook_id, case.rulebook_version), case)
+def _changed(change: CaseChange, event: str, payload: dict[str, Any]) -> None:
+    with change:
+        change.session.flush()  # the plan's new rows, then count them
+        change.record(event, payload, counts(change.session, change.case))

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.access.disclosure import shows_personal
+from workflow.context import Context
 from workflow.models import Action, ActionUpdate, Case, Recommendation, ThemeTag
 from workflow.services.access import case_filter, sees_personal_data, visible_case
 from workflow.services.action_plan import CLOSED_STATUSES, OPEN_STATUSES
-from workflow.services.base import Context
 
 DUE_SOON_WORKING_DAYS = 10
 

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from workflow.context import Context
 from workflow.deadlines import (
     Adjustment,
     AdjustmentKind,
@@ -26,7 +27,6 @@ from workflow.errors import GuardRefused
 from workflow.facts import ALL_FACTS
 from workflow.models import Case, CaseDeadline, DeadlineAdjustment, Partnership
 from workflow.rulebook import Rulebook
-from workflow.services.base import Context
 
 EARLIEST_WINDOW = "window"  # stored state of a pending `earliest` deadline
 # Stored state of a pending `expectation`: never "pending", so no overdue list, dashboard

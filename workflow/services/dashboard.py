@@ -25,11 +25,11 @@ from sqlalchemy.sql.elements import True_
 
 from workflow.access.permissions import Perm, refusal
 from workflow.calendar import WorkingDayCalendar, add_months
+from workflow.context import Context
 from workflow.errors import Forbidden, InvalidFacts
 from workflow.models import Action, Case, CaseDeadline, Partnership
 from workflow.services.access import case_filter
 from workflow.services.action_plan import OPEN_STATUSES
-from workflow.services.base import Context
 from workflow.services.dashboard_tally import cases_by_stage
 
 DUE_SOON_WORKING_DAYS = 5

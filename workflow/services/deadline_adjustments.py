@@ -11,15 +11,14 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
+from workflow.context import Context
 from workflow.deadlines import Adjustment, DeadlineState
-from workflow.errors import InvalidFacts, VersionMismatch
+from workflow.errors import InvalidFacts
 from workflow.inputs import CaseDate, Input
 from workflow.models import Case
 from workflow.rulebook import Rulebook
 from workflow.services import clock
-from workflow.services.access import require, visible_case
-from workflow.services.base import Context
-from workflow.services.recording import record_change
+from workflow.services.change import CaseChange
 
 EVENT_TYPE = "adjust_deadline"
 
@@ -46,40 +45,34 @@ def adjust_deadline(
     expected_version: int,
     command: AdjustDeadline,
 ) -> Case:
-    case = visible_case(session, ctx.principal, case_id, for_update=True)
-    require(ctx.principal, Perm.DEADLINE_ADJUST, case)
-    if case.version != expected_version:
-        raise VersionMismatch(
-            f"the case is at version {case.version}, not {expected_version}",
-            current_version=case.version,
+    with CaseChange.begin(session, ctx, case_id, expected_version, Perm.DEADLINE_ADJUST) as change:
+        case, rulebook = change.case, change.rulebook
+        rule = next((d for d in rulebook.deadlines if d.name == command.deadline), None)
+        if rule is None:
+            names = ", ".join(d.name for d in rulebook.deadlines)
+            raise InvalidFacts(
+                f"no deadline {command.deadline!r} in {rulebook.id} "
+                f"v{rulebook.version}; one of: {names}",
+                "deadline",
+            )
+        if command.kind != "extension" and not rule.pausable:
+            raise InvalidFacts(
+                f"deadline {rule.name!r} cannot be paused under this rulebook", "kind"
+            )
+        if command.kind != "extension" and command.effective_date > ctx.today:
+            raise InvalidFacts(
+                "a pause or resumption cannot be dated in the future", "effective_date"
+            )
+        _check_against_current(session, ctx, rulebook, case, command)
+        change.record(EVENT_TYPE, command.model_dump(mode="json"))
+        clock.record_adjustment(
+            session,
+            ctx,
+            case,
+            Adjustment(
+                rule.name, command.kind, command.effective_date, command.reason, command.approved_by
+            ),
         )
-    rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
-    rule = next((d for d in rulebook.deadlines if d.name == command.deadline), None)
-    if rule is None:
-        names = ", ".join(d.name for d in rulebook.deadlines)
-        raise InvalidFacts(
-            f"no deadline {command.deadline!r} in {rulebook.id} "
-            f"v{rulebook.version}; one of: {names}",
-            "deadline",
-        )
-    if command.kind != "extension" and not rule.pausable:
-        raise InvalidFacts(f"deadline {rule.name!r} cannot be paused under this rulebook", "kind")
-    if command.kind != "extension" and command.effective_date > ctx.today:
-        raise InvalidFacts("a pause or resumption cannot be dated in the future", "effective_date")
-    _check_against_current(session, ctx, rulebook, case, command)
-    case.version += 1
-    case.updated_at = ctx.now
-    clock.record_adjustment(
-        session,
-        ctx,
-        case,
-        Adjustment(
-            rule.name, command.kind, command.effective_date, command.reason, command.approved_by
-        ),
-    )
-    record_change(session, ctx, case, EVENT_TYPE, case.state, command.model_dump(mode="json"))
-    session.flush()
-    clock.refresh(session, ctx, rulebook, case)
     return case
 
 

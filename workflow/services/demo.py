@@ -25,17 +25,18 @@ from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
 from workflow.calendar import WorkingDayCalendar
 from workflow.calendars import CalendarBook
+from workflow.commands.closure import CloseCase
+from workflow.commands.publication import DeferPublication
+from workflow.commands.thematic import OpenThematicReview
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Case, Partnership, User
 from workflow.rulebook import RulebookRegistry
 from workflow.services import action_plan as plans
-from workflow.services.base import Context
-from workflow.services.closure import CloseCase
 from workflow.services.engine import execute
 from workflow.services.import_rows import Row
 from workflow.services.importer import add_action, enter_row
-from workflow.services.publication import DeferPublication
-from workflow.services.thematic import OpenThematicReview, open_thematic
+from workflow.services.thematic import open_thematic
 
 PARTNERSHIPS = {
     "demo": "Demo safeguarding partnership (FICTIONAL)",

@@ -17,63 +17,20 @@ from sqlalchemy.orm import Session
 
 from workflow import machine
 from workflow.access.permissions import command as command_perm
-from workflow.deadlines import Adjustment, AdjustmentKind, DeadlineStatus
-from workflow.errors import Forbidden, InvalidFacts, VersionMismatch
+from workflow.commands.base import Command
+from workflow.commands.intake import LogIncident
+from workflow.context import Context
+from workflow.deadlines import DeadlineStatus
+from workflow.errors import Forbidden, InvalidFacts
 from workflow.facts import ALL_FACTS
 from workflow.models import Case
 from workflow.rulebook import Rulebook
-from workflow.services import action_plan, assignments, clock
-from workflow.services.access import case_for_command, partnership_for_new_case, require_command
-from workflow.services.base import Command, Context
-from workflow.services.closure import CloseCase
-from workflow.services.commissioning import (
-    AgreeTermsOfReference,
-    CommissionReviewer,
-    ReceiveFinalReport,
-)
-from workflow.services.intake import LogIncident, RecordNotification, RecordPartnersInformed
-from workflow.services.involvement import RecordInvolvement
+from workflow.services import clock, effects
+from workflow.services.access import partnership_for_new_case
+from workflow.services.change import CaseChange
 from workflow.services.opening import new_case, rulebook_for
-from workflow.services.publication import (
-    DecideNotToPublish,
-    DeferPublication,
-    PublishReport,
-    ResumePublication,
-    SendReportToPanel,
-    WithdrawPublication,
-)
-from workflow.services.rapid_review import CompleteRapidReview, RecordDecision, RecordPanelResponse
-from workflow.services.recording import (
-    add_timeline_event,
-    audit_ok,
-    notify_state_change,
-    update_case,
-)
-from workflow.services.thematic import OpenThematicReview
 
-COMMANDS: dict[str, type[Command]] = {
-    c.trigger: c
-    for c in (
-        LogIncident,
-        RecordNotification,
-        RecordPartnersInformed,
-        CompleteRapidReview,
-        RecordDecision,
-        RecordPanelResponse,
-        CommissionReviewer,
-        AgreeTermsOfReference,
-        ReceiveFinalReport,
-        SendReportToPanel,
-        PublishReport,
-        DeferPublication,
-        ResumePublication,
-        DecideNotToPublish,
-        CloseCase,
-        RecordInvolvement,
-        WithdrawPublication,
-        OpenThematicReview,  # opened by services/thematic.py, never through `execute`
-    )
-}
+__all__ = ["Executed", "case_facts", "execute", "execute_command", "open_case"]
 
 
 def case_facts(case: Case) -> dict[str, Any]:
@@ -101,14 +58,8 @@ def open_case(session: Session, ctx: Context, command: LogIncident) -> Case:
         new_facts,
         local_reference=command.local_reference,
     )
-    session.add(case)
-    session.flush()  # the rows below are Core inserts referring to the case
-    add_timeline_event(
-        session, case, command.trigger, moved.from_state, moved.to_state, record, ctx
-    )
-    audit_ok(session, ctx, partnership.code, case, command.trigger)
-    notify_state_change(session, ctx, case, moved.from_state)
-    clock.refresh(session, ctx, rulebook, case)
+    with CaseChange.opening(session, ctx, case, partnership) as change:
+        change.record(command.trigger, record)
     return case
 
 
@@ -142,66 +93,27 @@ def execute_command(
     session: Session, ctx: Context, case_id: uuid.UUID, expected_version: int, command: Command
 ) -> Executed:
     """`execute`, also returning the warnings of deadlines met late by this command."""
-    case, partnership = case_for_command(session, ctx.principal, case_id)
-    require_command(ctx.principal, command.trigger, case)
-    if case.version != expected_version:
-        raise VersionMismatch(
-            f"the case is at version {case.version}, not {expected_version}; "
-            "fetch it again and retry",
-            current_version=case.version,
+    perm = command_perm(command.trigger)
+    with CaseChange.begin(session, ctx, case_id, expected_version, perm) as change:
+        case, rulebook = change.case, change.rulebook
+        proposed = {**case_facts(case), **command.facts()}
+        moved = machine.fire(rulebook, case.state, proposed, command.trigger)
+        command.check_dates(proposed, ctx.today)
+        record = _record(command)
+        change.record(
+            command.trigger,
+            record,
+            {
+                **command.facts(),
+                "state": moved.to_state,
+                "stage": rulebook.state(moved.to_state).stage,
+                "details": {**case.details, command.record_key(): record},
+            },
         )
-    rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
-    proposed = {**case_facts(case), **command.facts()}
-    moved = machine.fire(rulebook, case.state, proposed, command.trigger)
-    command.check_dates(proposed, ctx.today)
-    if isinstance(command, CommissionReviewer) and command.reviewer_username:
-        assignments.assign_reviewer(session, case, command.reviewer_username, ctx.now)
-    record = _record(command)
-    update_case(
-        session,
-        case,
-        {
-            **command.facts(),
-            "state": moved.to_state,
-            "stage": rulebook.state(moved.to_state).stage,
-            "version": case.version + 1,
-            "updated_at": ctx.now,
-            "details": {**case.details, command.record_key(): record},
-        },
-    )
-    add_timeline_event(
-        session, case, command.trigger, moved.from_state, moved.to_state, record, ctx
-    )
-    _record_pauses(session, ctx, rulebook, case, command)
-    audit_ok(session, ctx, partnership.code, case, command.trigger)
-    notify_state_change(session, ctx, case, moved.from_state)
-    session.flush()
-    if isinstance(command, ReceiveFinalReport):
-        action_plan.create_recommendations(session, case, command.recommendations, ctx.now)
-    current = clock.refresh(session, ctx, rulebook, case)
+        effects.run(change, command.effects, command)
     changed = list(command.facts())
-    clock.refuse_missed(rulebook, current, changed, moved.from_state)
-    return Executed(case, clock.met_late(rulebook, current, changed), current)
-
-
-def _record_pauses(
-    session: Session, ctx: Context, rulebook: Rulebook, case: Case, command: Command
-) -> None:
-    """Deferring publication for parallel proceedings pauses every pausable deadline
-    (e.g. the 6-month LCSPR target); resuming restarts them (Working Together 2023 ch.5)."""
-    kind: AdjustmentKind
-    if isinstance(command, DeferPublication):
-        kind, when = "pause", command.deferred_date
-        reason = "publication deferred for " + ", ".join(command.proceedings)
-    elif isinstance(command, ResumePublication):
-        kind, when, reason = "resume", command.resumed_date, command.reason
-    else:
-        return
-    for deadline in rulebook.deadlines:
-        if deadline.pausable:
-            clock.record_adjustment(
-                session, ctx, case, Adjustment(deadline.name, kind, when, reason, ctx.actor)
-            )
+    clock.refuse_missed(rulebook, change.deadlines, changed, moved.from_state)
+    return Executed(case, clock.met_late(rulebook, change.deadlines, changed), change.deadlines)
 
 
 def _record(command: Command) -> dict[str, Any]:

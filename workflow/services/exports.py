@@ -24,14 +24,13 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm, refusal
-from workflow.audit import chain as audit
+from workflow.context import Context
 from workflow.errors import Forbidden
 from workflow.facts import DATE_FACTS
 from workflow.inputs import neutralise
 from workflow.models import Action, Case, CaseDeadline, Partnership, Recommendation
 from workflow.services.access import case_filter, sees_personal_data
 from workflow.services.action_plan import CLOSED_STATUSES
-from workflow.services.base import Context
 
 PAGE_SIZE = 500
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,16 +83,8 @@ def start(session: Session, ctx: Context, kind: str) -> None:
         select(Partnership.id, Partnership.code).where(Partnership.id.in_(mine))
     )
     for pid, code in sorted(codes, key=lambda row: row[1]):
-        audit.append(
-            session,
-            chain=code,
-            occurred_at=ctx.now,
-            actor=ctx.actor,
-            action=f"export_{kind}",
-            case_id=None,
-            client=ctx.client,
-            outcome="ok",
-            detail={"personal_fields": pid in personal},
+        ctx.audit(
+            session, f"export_{kind}", chain=code, detail={"personal_fields": pid in personal}
         )
     session.flush()
 

@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 from workflow.access import accounts
 from workflow.access.permissions import Perm, refusal
 from workflow.access.principal import Principal
-from workflow.audit import chain as audit
 from workflow.calendar import add_months
+from workflow.context import LOCAL_ZONE, Context
 from workflow.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
 from workflow.inputs import neutralise
 from workflow.models import Case, CaseDeadline, FeedToken, Partnership, User
 from workflow.rulebook import RulebookRegistry
-from workflow.services.base import LOCAL_ZONE, Context
 
 FEED_PREFIX = "crf_"
 HORIZON_MONTHS = 12
@@ -196,14 +195,4 @@ def render_ics(feed: Feed, now: datetime) -> bytes:
 
 
 def _audit(session: Session, ctx: Context, chain: str, action: str, feed_id: uuid.UUID) -> None:
-    audit.append(
-        session,
-        chain=chain,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=None,
-        client=ctx.client,
-        outcome="ok",
-        detail={"feed_id": str(feed_id)},
-    )
+    ctx.audit(session, action, chain=chain, detail={"feed_id": str(feed_id)})

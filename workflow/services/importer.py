@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 
 from workflow.access import accounts
 from workflow.access.permissions import TABLE, Perm, command
+from workflow.commands.intake import LogIncident
+from workflow.commands.registry import COMMANDS
+from workflow.context import Context
 from workflow.database import Database
 from workflow.errors import DomainError, InvalidFacts
 from workflow.models import Action, Case, Recommendation
 from workflow.services import action_plan as plans
-from workflow.services.base import Context
-from workflow.services.engine import COMMANDS, execute, open_case
+from workflow.services.engine import execute, open_case
 from workflow.services.import_rows import NOT_RECORDED, Problem, Row, Step, locate, parse, plan
-from workflow.services.intake import LogIncident
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None]  # phase ("checking" / "importing"), done, total

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
-from workflow.audit import chain as audit
+from workflow.context import Context
 from workflow.errors import CaseNotFound, InvalidFacts
 from workflow.models import Action, Case, Partnership, Recommendation, ThemeTag
 from workflow.services.access import case_filter, require, sees_personal_data, visible_case
-from workflow.services.base import Context
 from workflow.themes import Taxonomy, Theme, snippet, unknown
 
 CLOSED_ACTION_STATUSES = ("completed_signed_off", "not_achieved")
@@ -219,17 +218,7 @@ def audit_reads(session: Session, ctx: Context, cases: Iterable[Case], action: s
 def _audit(
     session: Session, ctx: Context, case: Case, chain: str, action: str, detail: dict[str, Any]
 ) -> None:
-    audit.append(
-        session,
-        chain=chain,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-        detail=detail,
-    )
+    ctx.audit(session, action, chain=chain, case_id=case.id, detail=detail)
 
 
 def _code(session: Session, case: Case) -> str:

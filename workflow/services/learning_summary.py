@@ -10,9 +10,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
+from workflow.context import Context
 from workflow.models import Action, Case, Recommendation, ThemeTag
 from workflow.services.access import case_filter
-from workflow.services.base import Context
 from workflow.services.learning import (
     CLOSED_ACTION_STATUSES,
     _check_theme,

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from workflow.access.principal import Principal
 from workflow.calendars import CalendarBook
+from workflow.context import Context
 from workflow.database import Database
 from workflow.models import Case, Partnership
 from workflow.rulebook import RulebookRegistry
 from workflow.services import clock
-from workflow.services.base import Context
 
 SYSTEM = Principal(user_id=uuid.UUID(int=0), username="system", grants=())
 

@@ -6,11 +6,11 @@ import uuid
 from datetime import date
 from typing import Any
 
+from workflow.context import Context
 from workflow.errors import InvalidFacts, UnknownRulebook
 from workflow.models import Case
 from workflow.nations import DEFAULT_NATION
 from workflow.rulebook import Rulebook
-from workflow.services.base import Context
 
 
 def rulebook_for(

@@ -25,7 +25,7 @@ from workflow.services import clock
 from workflow.services.access import case_filter, sees_personal_data, visible_case
 
 __all__ = ["CaseView", "NextAction", "visible_case"]
-from workflow.services.base import Context
+from workflow.context import Context
 from workflow.services.recording import audit_case
 
 

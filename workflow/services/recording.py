@@ -1,4 +1,5 @@
-"""Recording a change of a case: its timeline event and its audit record."""
+"""The rows a change of a case writes (timeline event, case row, outbox message),
+for the unit of work in workflow/services/change.py, and a case's audit record."""
 
 from __future__ import annotations
 
@@ -10,26 +11,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.audit import chain as audit
+from workflow.context import Context
 from workflow.models import Case, CaseEvent, Partnership
 from workflow.notifications import outbox
-from workflow.services.base import Context
-
-
-def record_change(
-    session: Session,
-    ctx: Context,
-    case: Case,
-    event_type: str,
-    from_state: str,
-    payload: dict[str, Any],
-) -> None:
-    """One timeline event (the case's current version), one audit record and, when the
-    case changed state, its `case.stage_changed` outbox message (same transaction)."""
-    # the ORM way: the unit of work orders it after the case's own (possibly first) INSERT
-    session.add(CaseEvent(**_event_row(case, event_type, from_state, case.state, payload, ctx)))
-    audit_case(session, ctx, case, event_type, {"version": case.version, "state": case.state})
-    notify_state_change(session, ctx, case, from_state)
 
 
 def notify_state_change(session: Session, ctx: Context, case: Case, from_state: str) -> None:
@@ -42,36 +26,11 @@ def notify_state_change(session: Session, ctx: Context, case: Case, from_state: 
 def audit_case(
     session: Session, ctx: Context, case: Case, action: str, detail: dict[str, Any] | None = None
 ) -> None:
-    """One successful audit record about `case`, in its partnership's chain. `detail`
-    holds ids and numbers only, never personal data."""
+    """One successful audit record about `case` (a read, a document), in its
+    partnership's chain. `detail` holds ids and numbers only, never personal data."""
     partnership = session.get(Partnership, case.partnership_id)
     assert partnership is not None
-    audit.append(
-        session,
-        chain=partnership.code,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-        detail=detail or {},
-    )
-
-
-def audit_ok(session: Session, ctx: Context, chain: str, case: Case, action: str) -> None:
-    """The audit record of a command (version and state reached) in `chain`."""
-    audit.append(
-        session,
-        chain=chain,
-        occurred_at=ctx.now,
-        actor=ctx.actor,
-        action=action,
-        case_id=case.id,
-        client=ctx.client,
-        outcome="ok",
-        detail={"version": case.version, "state": case.state},
-    )
+    ctx.audit(session, action, chain=partnership.code, case_id=case.id, detail=detail)
 
 
 def _event_row(

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from workflow.context import LOCAL_ZONE, Context
 from workflow.models import Action, ActionUpdate, Case, ThemeTag
-from workflow.services.base import LOCAL_ZONE, Context
 from workflow.services.dashboard import Timeliness, scope, timeliness
 
 # action_update status -> the figure counting the actions that reached it in the year

@@ -6,48 +6,20 @@ may then close (Working Together 2023 ch.5 allows one review of several cases)."
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
 
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from workflow import machine
 from workflow.access.permissions import command as command_perm
+from workflow.commands.thematic import OpenThematicReview
+from workflow.context import Context
 from workflow.errors import CaseNotFound, InvalidFacts
-from workflow.inputs import CaseDate
 from workflow.models import Case, CaseLink
-from workflow.services import clock
 from workflow.services.access import partnership_for_new_case, visible_case
-from workflow.services.base import Command, Context
+from workflow.services.change import CaseChange
 from workflow.services.opening import new_case, rulebook_for
-from workflow.services.recording import record_change
 
 LINK_EVENT = "carried_by_thematic_review"
-
-
-class OpenThematicReview(Command):
-    """Open a thematic review of several cases; it starts at reviewer commissioning."""
-
-    trigger: ClassVar[str] = "open_thematic_review"
-    section: ClassVar[str] = "thematic"
-    past_dates: ClassVar[tuple[str, ...]] = ("decision_date",)
-    multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons"})
-
-    title: str = Field(min_length=1, max_length=200, examples=["Non-mobile babies with bruising"])
-    partnership: str | None = Field(default=None, max_length=64)
-    rulebook: str | None = Field(default=None, max_length=64)
-    decision_date: CaseDate = Field(description="When the partners decided on the thematic review.")
-    reasons: str = Field(min_length=1, max_length=10_000)
-    source_case_ids: list[uuid.UUID] = Field(min_length=2, max_length=30)
-
-    def facts(self) -> dict[str, Any]:
-        return {
-            "kind": "thematic",
-            "decision": "local_review",
-            "decision_date": self.decision_date,
-            "notifiable": False,
-            "meets_review_criteria": False,
-        }
 
 
 def open_thematic(session: Session, ctx: Context, command: OpenThematicReview) -> Case:
@@ -70,28 +42,16 @@ def open_thematic(session: Session, ctx: Context, command: OpenThematicReview) -
         facts,
         title=command.title,
     )
-    session.add(case)
-    session.flush()
-    record_change(session, ctx, case, command.trigger, "start", command.model_dump(mode="json"))
-    session.flush()
-    clock.refresh(session, ctx, rulebook, case)
+    with CaseChange.opening(session, ctx, case, partnership) as change:
+        change.record(command.trigger, command.model_dump(mode="json"))
     for source in sources:
         session.add(CaseLink(thematic_case_id=case.id, source_case_id=source.id, linked_at=ctx.now))
-        source.carried_by_thematic = True
-        source.version += 1
-        source.updated_at = ctx.now
-        record_change(
-            session,
-            ctx,
-            source,
-            LINK_EVENT,
-            source.state,
-            {"thematic_case_id": str(case.id), "title": command.title},
-        )
-        session.flush()
-        clock.refresh(
-            session, ctx, ctx.rulebooks.get(source.rulebook_id, source.rulebook_version), source
-        )
+        with CaseChange.of_locked(session, ctx, source) as linked:
+            linked.record(
+                LINK_EVENT,
+                {"thematic_case_id": str(case.id), "title": command.title},
+                {"carried_by_thematic": True},
+            )
     return case
 
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from workflow.commands.base import Command
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 
 class CommissionReviewer(Command):
@@ -21,6 +21,10 @@ class CommissionReviewer(Command):
 
     trigger: ClassVar[str] = "commission_reviewer"
     section: ClassVar[str] = "reviewer"
+    path: ClassVar[str] = "reviewer"
+    heading: ClassVar[str] = "Commission the independent reviewer"
+    doing: ClassVar[str] = "commissioning a reviewer"
+    effects: ClassVar[tuple[str, ...]] = ("assign_reviewer",)
     past_dates: ClassVar[tuple[str, ...]] = ("commissioned_date",)
     not_before: ClassVar[dict[str, str]] = {"commissioned_date": "decision_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"declaration"})
@@ -51,6 +55,9 @@ class AgreeTermsOfReference(Command):
 
     trigger: ClassVar[str] = "agree_terms_of_reference"
     section: ClassVar[str] = "terms_of_reference"
+    path: ClassVar[str] = "terms-of-reference"
+    heading: ClassVar[str] = "Agree terms of reference"
+    doing: ClassVar[str] = "agreeing the terms of reference"
     past_dates: ClassVar[tuple[str, ...]] = ("agreed_date",)
     not_before: ClassVar[dict[str, str]] = {"agreed_date": "reviewer_commissioned_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"key_lines_of_enquiry", "methodology"})
@@ -76,6 +83,11 @@ class ReceiveFinalReport(Command):
 
     trigger: ClassVar[str] = "receive_final_report"
     section: ClassVar[str] = "report"
+    path: ClassVar[str] = "report"
+    heading: ClassVar[str] = "Record the final report"
+    doing: ClassVar[str] = "receiving the final report"
+    granted_to: ClassVar[tuple[str, ...]] = ("review_group", "reviewer")
+    effects: ClassVar[tuple[str, ...]] = ("create_recommendations",)
     past_dates: ClassVar[tuple[str, ...]] = ("received_date",)
     not_before: ClassVar[dict[str, str]] = {"received_date": "terms_of_reference_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"recommendations", "systemic_analysis"})

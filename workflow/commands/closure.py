@@ -8,13 +8,19 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from workflow.commands.base import Command
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 
 class CloseCase(Command):
+    """Close the case: once every action of the plan is complete, or from a branch
+    that left the review path (not notifiable, no review, a national review)."""
+
     trigger: ClassVar[str] = "close_case"
     section: ClassVar[str] = "closure"
+    path: ClassVar[str] = "closure"
+    heading: ClassVar[str] = "Close the case"
+    doing: ClassVar[str] = "closing the case"
     past_dates: ClassVar[tuple[str, ...]] = ("closed_date",)
     not_before: ClassVar[dict[str, str]] = {"closed_date": "aware_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})

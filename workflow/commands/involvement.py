@@ -8,8 +8,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from workflow.commands.base import Command
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 Milestone = Literal[
     "family_informed",
@@ -26,6 +26,10 @@ class RecordInvolvement(Command):
 
     trigger: ClassVar[str] = "record_involvement"
     section: ClassVar[str] = "involvement"
+    path: ClassVar[str] = "involvement"
+    heading: ClassVar[str] = "Record a family or practitioner milestone"
+    doing: ClassVar[str] = "recording involvement"
+    granted_to: ClassVar[tuple[str, ...]] = ("review_group", "reviewer")
     past_dates: ClassVar[tuple[str, ...]] = ("milestone_date",)
     not_before: ClassVar[dict[str, str]] = {"milestone_date": "aware_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})

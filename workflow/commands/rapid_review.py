@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from workflow.commands.base import Command
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 Decision = Literal["local_review", "no_review", "national_review_recommended"]
 ParallelProcess = Literal[
@@ -31,6 +31,9 @@ class CompleteRapidReview(Command):
 
     trigger: ClassVar[str] = "complete_rapid_review"
     section: ClassVar[str] = "rapid_review"
+    path: ClassVar[str] = "rapid-review"
+    heading: ClassVar[str] = "Complete the rapid review"
+    doing: ClassVar[str] = "completing the rapid review"
     past_dates: ClassVar[tuple[str, ...]] = ("meeting_date", "sent_to_panel_date")
     not_before: ClassVar[dict[str, str]] = {
         "meeting_date": "aware_date",
@@ -69,6 +72,9 @@ class RecordDecision(Command):
 
     trigger: ClassVar[str] = "record_decision"
     section: ClassVar[str] = "decision"
+    path: ClassVar[str] = "decision"
+    heading: ClassVar[str] = "Record the partners' decision"
+    doing: ClassVar[str] = "recording the decision"
     past_dates: ClassVar[tuple[str, ...]] = ("decision_date", "sent_to_panel_date")
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons", "learning"})
     # aware_date too: under the SCR regime there is no rapid review meeting to follow.
@@ -112,6 +118,9 @@ class RecordPanelResponse(Command):
 
     trigger: ClassVar[str] = "record_panel_response"
     section: ClassVar[str] = "panel_response"
+    path: ClassVar[str] = "panel-response"
+    heading: ClassVar[str] = "Record the Panel's response"
+    doing: ClassVar[str] = "recording the national panel's response"
     past_dates: ClassVar[tuple[str, ...]] = ("response_date",)
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"comments"})
     # The Panel (under the SCR regime, the national panel) responds to the decision.

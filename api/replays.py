@@ -1,5 +1,8 @@
 """Idempotency keys: a replay of (caller, key) returns the first success unchanged.
 
+An HTTP concern, so it lives in api/: the gateway (api/gateway.py) stores the
+rendered answer in the same transaction as the change it answers.
+
 A key is scoped to the authenticated principal and kept for IDEMPOTENCY_TTL
 (24 hours). The same key with a different request is refused. Only successful
 outcomes are stored: a refused request changed nothing and may simply be retried.
@@ -13,23 +16,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, Integer, String, Text, delete
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workflow.errors import IdempotencyKeyReused
-from workflow.models import IdempotencyRecord
+from workflow.models.base import Base, JSONType, UTCDateTime
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A successful command's answer, as it will be sent (and replayed)."""
+class IdempotencyRecord(Base):
+    """The first successful response to (principal, Idempotency-Key), for replays."""
 
-    status_code: int
-    body: dict[str, Any]
-    etag: str | None = None
-    location: str | None = None
+    __tablename__ = "idempotency_record"
+
+    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    response_etag: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,13 @@ class IdempotencyRequest:
         return cls(key, digest.hexdigest())
 
 
+Stored = tuple[int, dict[str, Any], str | None, str | None]  # status, body, etag, location
+
+
 def lookup(
     session: Session, principal_id: uuid.UUID, request: IdempotencyRequest, now: datetime
-) -> Outcome | None:
-    """The stored outcome for this key, None if there is none (or it expired);
+) -> Stored | None:
+    """The stored answer for this key, None if there is none (or it expired);
     IdempotencyKeyReused if the key was used for a different request."""
     record = session.get(IdempotencyRecord, (principal_id, request.key))
     if record is None or record.expires_at <= now:
@@ -55,14 +67,17 @@ def lookup(
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used for a different request; use a new key"
         )
-    return Outcome(record.status_code, record.response_body, record.response_etag, record.location)
+    return record.status_code, record.response_body, record.response_etag, record.location
 
 
 def store(
     session: Session,
     principal_id: uuid.UUID,
     request: IdempotencyRequest,
-    outcome: Outcome,
+    status_code: int,
+    body: dict[str, Any],
+    etag: str | None,
+    location: str | None,
     now: datetime,
 ) -> None:
     session.execute(
@@ -77,10 +92,10 @@ def store(
             principal_id=principal_id,
             key=request.key,
             request_hash=request.request_hash,
-            status_code=outcome.status_code,
-            response_body=outcome.body,
-            response_etag=outcome.etag,
-            location=outcome.location,
+            status_code=status_code,
+            response_body=body,
+            response_etag=etag,
+            location=location,
             created_at=now,
             expires_at=now + IDEMPOTENCY_TTL,
         )

@@ -14,24 +14,25 @@ sets. Date rules are declared, not coded per command:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
-from workflow.access.principal import Principal
-from workflow.calendars import CalendarBook
 from workflow.errors import InvalidFacts
 from workflow.inputs import Input
-from workflow.rulebook import RulebookRegistry
-
-# Statutory days are English (or Scottish / Northern Irish) days, not UTC days.
-LOCAL_ZONE = ZoneInfo("Europe/London")
 
 
 class Command(Input):
-    trigger: ClassVar[str]
-    section: ClassVar[str]
+    """One business action on a case; everything about it is declared here, and the
+    routes, permissions, refusal words, OpenAPI, docs and forms are derived from it
+    (workflow/commands/registry.py)."""
+
+    trigger: ClassVar[str]  # the rulebook transition it fires
+    section: ClassVar[str]  # the stage record it writes
+    path: ClassVar[str]  # the URL segment under /cases/{id}/ ("": it opens a case)
+    heading: ClassVar[str]  # what it does, in words (route summary, the form's title)
+    doing: ClassVar[str]  # the action as words for a refusal: "recording the decision"
+    granted_to: ClassVar[tuple[str, ...]] = ("review_group",)  # roles that may do it
+    effects: ClassVar[tuple[str, ...]] = ()  # named effects (workflow/services/effects.py)
     past_dates: ClassVar[tuple[str, ...]] = ()
     not_before: ClassVar[Mapping[str, str | tuple[str, ...]]] = {}
 
@@ -56,23 +57,3 @@ class Command(Input):
                     raise InvalidFacts(
                         f"{name} ({value}) is before the case's {fact} ({earlier})", name
                     )
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who acts, when and from where. Time is an input: services never read the clock."""
-
-    rulebooks: RulebookRegistry
-    principal: Principal
-    now: datetime
-    client: str = ""
-    calendars: CalendarBook = field(default_factory=CalendarBook)
-    rag_amber_working_days: int = 3
-
-    @property
-    def actor(self) -> str:
-        return self.principal.username
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(LOCAL_ZONE).date()

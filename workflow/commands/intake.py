@@ -11,9 +11,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflow.commands.base import Command
 from workflow.criteria import IncidentCriteria, assess
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 Text = str  # free text; length limits keep bodies bounded
 MAX_CHILDREN = 4  # one notification covers up to 4 children (Panel practice guidance)
@@ -39,6 +39,10 @@ class LogIncident(Command):
 
     trigger: ClassVar[str] = "log_incident"
     section: ClassVar[str] = "incident"
+    path: ClassVar[str] = ""
+    heading: ClassVar[str] = "Log an incident"
+    doing: ClassVar[str] = "logging an incident"
+    granted_to: ClassVar[tuple[str, ...]] = ("notifier",)
     past_dates: ClassVar[tuple[str, ...]] = ("incident_date", "aware_date")
     not_before: ClassVar[dict[str, str]] = {"aware_date": "incident_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"case_outline"})
@@ -78,6 +82,10 @@ class RecordNotification(Command):
 
     trigger: ClassVar[str] = "record_notification"
     section: ClassVar[str] = "notification"
+    path: ClassVar[str] = "notification"
+    heading: ClassVar[str] = "Record the serious incident notification"
+    doing: ClassVar[str] = "recording the notification"
+    granted_to: ClassVar[tuple[str, ...]] = ("notifier",)
     past_dates: ClassVar[tuple[str, ...]] = ("notification_date", "partners_informed_date")
     not_before: ClassVar[dict[str, str]] = {
         "notification_date": "aware_date",
@@ -102,6 +110,10 @@ class RecordPartnersInformed(Command):
 
     trigger: ClassVar[str] = "record_partners_informed"
     section: ClassVar[str] = "partners_informed"
+    path: ClassVar[str] = "partners-informed"
+    heading: ClassVar[str] = "Record that partners were informed"
+    doing: ClassVar[str] = "recording that partners were informed"
+    granted_to: ClassVar[tuple[str, ...]] = ("notifier", "review_group")
     past_dates: ClassVar[tuple[str, ...]] = ("partners_informed_date",)
     not_before: ClassVar[dict[str, str]] = {"partners_informed_date": "aware_date"}
 

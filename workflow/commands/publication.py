@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, Field, model_validator
 
+from workflow.commands.base import Command
 from workflow.inputs import CaseDate
-from workflow.services.base import Command
 
 PublishedItem = Literal[
     "overview_report",
@@ -36,6 +36,9 @@ class SendReportToPanel(Command):
 
     trigger: ClassVar[str] = "send_report_to_panel"
     section: ClassVar[str] = "pre_publication"
+    path: ClassVar[str] = "pre-publication"
+    heading: ClassVar[str] = "Record the report sent to the Panel and Secretary of State"
+    doing: ClassVar[str] = "sending the report to the national panel"
     past_dates: ClassVar[tuple[str, ...]] = ("sent_date",)
     not_before: ClassVar[dict[str, str]] = {"sent_date": "final_report_date"}
 
@@ -60,6 +63,9 @@ class PublishReport(Command):
 
     trigger: ClassVar[str] = "publish_report"
     section: ClassVar[str] = "publication"
+    path: ClassVar[str] = "publication"
+    heading: ClassVar[str] = "Record publication"
+    doing: ClassVar[str] = "publishing the report"
     past_dates: ClassVar[tuple[str, ...]] = ("published_date",)
     not_before: ClassVar[dict[str, str]] = {"published_date": "report_sent_to_panel_date"}
 
@@ -82,6 +88,10 @@ class DeferPublication(Command):
 
     trigger: ClassVar[str] = "defer_publication"
     section: ClassVar[str] = "deferral"
+    path: ClassVar[str] = "publication-deferral"
+    heading: ClassVar[str] = "Defer publication"
+    doing: ClassVar[str] = "deferring publication"
+    effects: ClassVar[tuple[str, ...]] = ("pause_pausable_deadlines",)
     past_dates: ClassVar[tuple[str, ...]] = ("deferred_date",)
     not_before: ClassVar[dict[str, str]] = {"deferred_date": "final_report_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"details"})
@@ -110,6 +120,10 @@ class ResumePublication(Command):
 
     trigger: ClassVar[str] = "resume_publication"
     section: ClassVar[str] = "resumption"
+    path: ClassVar[str] = "publication-resumption"
+    heading: ClassVar[str] = "Resume deferred publication"
+    doing: ClassVar[str] = "resuming publication"
+    effects: ClassVar[tuple[str, ...]] = ("resume_paused_deadlines",)
     past_dates: ClassVar[tuple[str, ...]] = ("resumed_date",)
     not_before: ClassVar[dict[str, str]] = {"resumed_date": "deferred_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
@@ -136,6 +150,9 @@ class DecideNotToPublish(Command):
 
     trigger: ClassVar[str] = "decide_not_to_publish"
     section: ClassVar[str] = "non_publication"
+    path: ClassVar[str] = "non-publication"
+    heading: ClassVar[str] = "Decide not to publish"
+    doing: ClassVar[str] = "deciding not to publish"
     past_dates: ClassVar[tuple[str, ...]] = ("decided_date",)
     not_before: ClassVar[dict[str, str]] = {"decided_date": "final_report_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"reasons"})
@@ -154,6 +171,9 @@ class WithdrawPublication(Command):
 
     trigger: ClassVar[str] = "withdraw_publication"
     section: ClassVar[str] = "withdrawal"
+    path: ClassVar[str] = "publication-withdrawal"
+    heading: ClassVar[str] = "Record the report withdrawn"
+    doing: ClassVar[str] = "withdrawing publication"
     past_dates: ClassVar[tuple[str, ...]] = ("withdrawn_date",)
     not_before: ClassVar[dict[str, str]] = {"withdrawn_date": "published_date"}
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"note"})
