@@ -1,5 +1,7 @@
 """`casereview`: the command line. Like the HTTP routes it only parses, calls a
-service and prints; it lives beside them because `serve` starts the web app."""
+service and prints; it lives beside them because `serve` starts the web app.
+Exit codes (docs/cli.md): 0 done, 1 a check found a problem (e.g. `audit verify`),
+2 a usage or configuration error, including a database that does not exist."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from api import cli_accounts, cli_audit, cli_data, cli_notify, cli_ops
 from config.settings import Settings, check_proxy_addresses, get_settings
@@ -187,16 +193,73 @@ def _redact(url: str) -> str:
     return url
 
 
+DESCRIPTION = """Case review workflow engine for child safeguarding partnerships.
+Every command reads the same settings as the server (CASEREVIEW_DATA_DIR,
+CASEREVIEW_DATABASE_URL, ...); create the database first with `casereview migrate`."""
+
+EPILOG = "exit codes: 0 done, 1 a check found a problem, 2 a usage or configuration error"
+
+# Commands that may run before the database exists: `migrate` creates it, `restore`
+# writes it, the others never open it. Every other command refuses a missing SQLite
+# file rather than let SQLite create an empty one in the wrong place.
+NO_DATABASE = {
+    ("migrate", None),
+    ("restore", None),
+    ("check-rulebooks", None),
+    ("permissions", None),
+    ("audit", "keygen"),
+}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("casereview")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def missing_database(settings: Settings) -> Path | None:
+    """The SQLite file the settings name when it does not exist, else None (a server
+    database such as PostgreSQL is the server's to refuse)."""
+    url = make_url(settings.effective_database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path.resolve()
+
+
+def _refuse_missing_database(args: argparse.Namespace) -> int | None:
+    action = getattr(args, "action", None)
+    if {(args.command, None), (args.command, action)} & NO_DATABASE:
+        return None
+    path = missing_database(get_settings())
+    if path is None:
+        return None
+    print(
+        f"casereview: no database at {path}.\n"
+        "Set CASEREVIEW_DATA_DIR to the server's data directory (or "
+        "CASEREVIEW_DATABASE_URL), or create the database there with `casereview migrate`.",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="casereview", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="casereview",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="apply database migrations (creates the SQLite file)")
     p.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (e.g. base)")
     p.set_defaults(func=_cmd_migrate)
     p = sub.add_parser("serve", help="serve the HTTP API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     p.add_argument(
         "--forwarded-allow-ips",
         metavar="ADDRESSES",
@@ -228,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    refused = _refuse_missing_database(args)
+    if refused is not None:
+        return refused
     try:
         code: int = args.func(args)
     except (RulebookInvalid, DomainError, ValueError) as exc:

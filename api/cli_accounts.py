@@ -256,9 +256,13 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("setup", help="create the first partnership and administrator")
-    p.add_argument("--admin", default="admin")
-    p.add_argument("--partnership", default="demo")
-    p.add_argument("--partnership-name", default="Demo safeguarding partnership")
+    p.add_argument("--admin", default="admin", help="the administrator's username")
+    p.add_argument("--partnership", default="demo", help="the first partnership's code")
+    p.add_argument(
+        "--partnership-name",
+        default="Demo safeguarding partnership",
+        help="the first partnership's name",
+    )
     p.add_argument("--if-needed", action="store_true", help="skip when users already exist")
     p.add_argument("--expires-days", type=int, default=90, help="lifetime of the printed token")
     p.set_defaults(func=cmd_setup)
@@ -266,9 +270,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     part = sub.add_parser("partnerships", help="manage partnerships").add_subparsers(
         dest="action", required=True
     )
-    p = part.add_parser("add")
-    p.add_argument("code")
-    p.add_argument("--name", required=True)
+    p = part.add_parser("add", help="add a partnership")
+    p.add_argument("code", help="short code used in commands and URLs (e.g. north)")
+    p.add_argument("--name", required=True, help="the partnership's name as people read it")
     p.add_argument(
         "--nation",
         default=DEFAULT_NATION,
@@ -282,58 +286,60 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="bank-holiday calendar; default: the nation's (must match it)",
     )
     p.set_defaults(func=cmd_partnership_add)
-    part.add_parser("list").set_defaults(func=cmd_partnership_list)
+    part.add_parser("list", help="list partnerships").set_defaults(func=cmd_partnership_list)
 
     users = sub.add_parser("users", help="manage users and roles").add_subparsers(
         dest="action", required=True
     )
-    p = users.add_parser("add")
-    p.add_argument("username")
-    p.add_argument("--name")
+    p = users.add_parser("add", help="add a user (optionally with roles)")
+    p.add_argument("username", help="the member of staff's login name")
+    p.add_argument("--name", help="display name")
     p.add_argument("--partnership", help="partnership code for --role")
-    p.add_argument("--role", action="append", choices=ALL_ROLES)
+    p.add_argument(
+        "--role", action="append", choices=ALL_ROLES, help="a role in --partnership (repeatable)"
+    )
     p.add_argument("--oidc-subject", help="single sign-on subject (`sub`) mapped to this user")
     p.add_argument("--oidc-issuer", help="the subject's issuer (default CASEREVIEW_OIDC_ISSUER)")
     p.add_argument("--email", help="where e-mail subscriptions addressed to a role reach them")
     p.set_defaults(func=cmd_user_add)
     p = users.add_parser("email", help="set (or, without ADDRESS, clear) a user's e-mail address")
-    p.add_argument("username")
-    p.add_argument("address", nargs="?", default=None)
+    p.add_argument("username", help="the user")
+    p.add_argument("address", nargs="?", default=None, help="the e-mail address")
     p.set_defaults(func=cmd_user_email)
     p = users.add_parser(
         "sign-on", help="map a user to a sign-on subject (or, without SUBJECT, to none)"
     )
-    p.add_argument("username")
+    p.add_argument("username", help="the user")
     p.add_argument("subject", nargs="?", default=None, help="the token's `sub`")
     p.add_argument("--issuer", help="the subject's issuer (default CASEREVIEW_OIDC_ISSUER)")
     p.set_defaults(func=cmd_user_sign_on)
-    p = users.add_parser("grant")
-    p.add_argument("username")
-    p.add_argument("--partnership", required=True)
-    p.add_argument("--role", required=True, choices=ALL_ROLES)
+    p = users.add_parser("grant", help="give a user one role in a partnership")
+    p.add_argument("username", help="the user")
+    p.add_argument("--partnership", required=True, help="partnership code")
+    p.add_argument("--role", required=True, choices=ALL_ROLES, help="the role")
     p.set_defaults(func=cmd_user_grant)
     p = users.add_parser("revoke", help="remove one role")
-    p.add_argument("username")
-    p.add_argument("--partnership", required=True)
-    p.add_argument("--role", required=True, choices=ALL_ROLES)
+    p.add_argument("username", help="the user")
+    p.add_argument("--partnership", required=True, help="partnership code")
+    p.add_argument("--role", required=True, choices=ALL_ROLES, help="the role")
     p.set_defaults(func=cmd_user_revoke)
     for verb in ("disable", "enable"):
         p = users.add_parser(verb, help=f"{verb} a user (all their tokens)")
-        p.add_argument("username")
+        p.add_argument("username", help="the user")
         p.set_defaults(func=cmd_user_active)
-    users.add_parser("list").set_defaults(func=cmd_user_list)
+    users.add_parser("list", help="list users and their roles").set_defaults(func=cmd_user_list)
 
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="action", required=True
     )
-    p = tokens.add_parser("create")
-    p.add_argument("username")
-    p.add_argument("--label", default="api")
+    p = tokens.add_parser("create", help="create an API token (printed once)")
+    p.add_argument("username", help="whose token")
+    p.add_argument("--label", default="api", help="what the token is for (default: api)")
     p.add_argument("--expires-days", type=int, default=90, help="0: never expires")
     p.set_defaults(func=cmd_token_create)
-    p = tokens.add_parser("revoke")
-    p.add_argument("token_id")
+    p = tokens.add_parser("revoke", help="revoke a token at once")
+    p.add_argument("token_id", help="the id `tokens list` shows")
     p.set_defaults(func=cmd_token_revoke)
-    p = tokens.add_parser("list")
-    p.add_argument("username", nargs="?")
+    p = tokens.add_parser("list", help="list tokens (not their secrets)")
+    p.add_argument("username", nargs="?", help="only this user's (default: everyone's)")
     p.set_defaults(func=cmd_token_list)

@@ -1,10 +1,34 @@
 #!/usr/bin/env bash
 # One whole case, from a notifiable incident to closure, with curl.
 # Needs a running server (`make run`) and TOKEN set to the token `make run` printed.
+# API is the server's API root (default http://127.0.0.1:8000/api/v1; set it when
+# `make run` was given another HOST or PORT). A lost token: a new one with
+# `.venv/bin/casereview tokens create admin`. Exit status non-zero, with a message on
+# stderr, when the server cannot be reached, the token is refused, or a step fails.
 # Tested in CI against a live server (tests/e2e/test_walkthrough.py).
 set -euo pipefail
 API=${API:-http://127.0.0.1:8000/api/v1}
 AUTH="Authorization: Bearer ${TOKEN:?set TOKEN to your API token}"
+trap 'echo "walkthrough: the step at line $LINENO failed (curl exit $?); see the error above" >&2' ERR
+
+# 0. Check the server and the token first, so that a mistake says what it is.
+if ! STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "$API/me"); then
+  trap - ERR
+  echo "walkthrough: cannot reach $API - is the server running (make run)?" \
+       "Set API=http://HOST:PORT/api/v1 if it listens elsewhere." >&2
+  exit 2
+fi
+if [ "$STATUS" = 401 ]; then
+  trap - ERR
+  echo "walkthrough: the server refused TOKEN (401). Get a new token with" \
+       "'.venv/bin/casereview tokens create admin' and export TOKEN=crt_..." >&2
+  exit 2
+fi
+if [ "$STATUS" != 200 ]; then
+  trap - ERR
+  echo "walkthrough: $API/me answered HTTP $STATUS; is API the API root (ending in /api/v1)?" >&2
+  exit 2
+fi
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # 1. A local authority officer logs the incident (the criteria decide the path).

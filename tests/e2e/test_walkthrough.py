@@ -78,3 +78,14 @@ def test_readme_walkthrough_drives_a_case_to_closure(server: tuple[str, str]) ->
     assert lines[-1] == "closed"
     no_token = httpx.get(f"{base}/api/v1/cases")
     assert no_token.status_code == 401
+    wrong = subprocess.run(
+        ["bash", str(ROOT / "docs" / "walkthrough.sh")],
+        cwd=ROOT,
+        env={**os.environ, "API": f"{base}/api/v1", "TOKEN": "crt_not_a_token"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wrong.returncode != 0
+    assert "refused TOKEN (401)" in wrong.stderr
+    assert "casereview tokens create" in wrong.stderr
