@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from workflow.commands.base import Command
 from workflow.commands.commissioning import CommissionReviewer, ReceiveFinalReport
 from workflow.commands.publication import DeferPublication, ResumePublication
 from workflow.deadlines import Adjustment, AdjustmentKind
@@ -66,8 +67,8 @@ EFFECTS: dict[str, Effect] = {
 }
 
 
-def run(change: CaseChange, names: tuple[str, ...], command: Any) -> None:
-    """Run the named effects in order (an unknown name is a programming error,
-    caught by the registry's tests)."""
-    for name in names:
+def run(change: CaseChange, command: Command) -> None:
+    """Run the command's named effects in order (an unknown name is a programming
+    error, caught by the registry's tests)."""
+    for name in command.effects:
         EFFECTS[name](change, command)

@@ -1,10 +1,12 @@
-"""Run a command against a case: the one path every state change takes.
+"""Run a command against a case: the one path every rulebook command takes.
 
-Contract of `open_case` and `execute`: inside the caller's transaction they
-check the caller's rights, the input against the case's facts, fire the
-rulebook trigger on a snapshot (workflow.machine), then write the new state,
-facts, stage record, version, exactly one timeline event and one audit record,
-and flush. They never commit; a DomainError leaves the session unchanged.
+`open_case` and `execute_command` check the input against the case's facts, fire the
+rulebook trigger on a snapshot (workflow.machine) and hand the result to a
+`CaseChange` (workflow/services/change.py), which checks the caller's rights and the
+version and writes the new state, facts, stage record, version, one timeline event,
+one audit record, the outbox message and the deadlines; then the command's named
+effects run (workflow/services/effects.py). They never commit; a DomainError leaves
+the caller's transaction to roll back.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def execute_command(
                 "details": {**case.details, command.record_key(): record},
             },
         )
-        effects.run(change, command.effects, command)
+        effects.run(change, command)
     changed = list(command.facts())
     clock.refuse_missed(rulebook, change.deadlines, changed, moved.from_state)
     return Executed(case, clock.met_late(rulebook, change.deadlines, changed), change.deadlines)
