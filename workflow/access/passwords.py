@@ -46,6 +46,7 @@ from workflow.errors import InvalidFacts
 from workflow.models import SignInFailures, User, UserPassword
 from workflow.models.base import UTCDateTime
 
+METHOD = "password"  # a web session's sign-in method (web_session.method)
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # Argon2 takes any length; a bound keeps a request's cost bounded
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "config" / "common-passwords.txt"
