@@ -37,6 +37,7 @@ from api.routes import (
 )
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
+from workflow.access.passwords import LockoutPolicy
 from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 idle=timedelta(minutes=settings.session_idle_minutes),
                 absolute=timedelta(hours=settings.session_absolute_hours),
             ),
+            lockout=LockoutPolicy.from_settings(settings),
             cookie_secure=settings.cookie_secure == "always",
             audit_anchor=audit_anchor(settings),
             nations=nations,

@@ -175,6 +175,12 @@ class Settings(BaseSettings):
     sign_in_lockout_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="How long a locked account or address waits."
     )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where people reach the dashboard (e.g. https://reviews.example.org): "
+        "the start of the set-password links `casereview users invite` prints and e-mails.",
+    )
     cookie_secure: Literal["always", "auto"] = Field(
         default="auto",
         description="`auto`: the session cookie is Secure when the request arrived over "
@@ -286,6 +292,11 @@ class Settings(BaseSettings):
     @property
     def effective_documents_dir(self) -> Path:
         return self.documents_dir or self.data_dir / "documents"
+
+    @property
+    def smtp_configured(self) -> bool:
+        """CASEREVIEW_SMTP_HOST was set (the default, localhost, is no decision to mail)."""
+        return "smtp_host" in self.model_fields_set
 
     @property
     def effective_database_url(self) -> str:
