@@ -113,7 +113,7 @@ def case_name(local_reference: str | None, title: str | None, case_id: uuid.UUID
 
 def needs_attention(session: Session, ctx: Context, policy: AttentionPolicy) -> Attention:
     visible = case_filter(ctx.principal)
-    codes = dict(session.execute(select(Partnership.id, Partnership.code)).tuples().all())
+    codes = {p: c for p, c in session.execute(select(Partnership.id, Partnership.code))}
     deadlines, n_deadlines = _deadlines(session, ctx, policy, visible, codes)
     actions, n_actions, personal = _actions(session, ctx, policy, visible, codes, mine=False)
     stalled, n_stalled = _stalled(session, ctx, policy, visible, codes)
