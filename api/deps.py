@@ -43,6 +43,7 @@ from workflow.loop_reader import PgLoopReader
 from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
+from workflow.services.attention import AttentionPolicy
 from workflow.themes import Taxonomy
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ class Services:
     cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
     audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
     nations: NationBook = field(default_factory=NationBook.bundled)  # config/nations.yaml
+    attention: AttentionPolicy = field(default_factory=AttentionPolicy)  # the home page
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

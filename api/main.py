@@ -49,6 +49,7 @@ from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
 from workflow.nations import NationBook
 from workflow.runtime import audit_anchor, load_rulebooks, open_database
+from workflow.services.attention import AttentionPolicy
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
 
@@ -113,6 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cookie_secure=settings.cookie_secure == "always",
             audit_anchor=audit_anchor(settings),
             nations=nations,
+            attention=AttentionPolicy(
+                deadline_working_days=settings.attention_deadline_working_days,
+                action_working_days=settings.attention_action_working_days,
+                stalled_working_days=settings.attention_stalled_working_days,
+                stalled_by_stage=settings.attention_stalled_by_stage,
+            ),
         )
         _warn_about_calendar(database, calendars)
         _settle_uploads(database, storage, settings)

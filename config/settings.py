@@ -42,6 +42,33 @@ class Settings(BaseSettings):
         description="A pending deadline is amber within this many "
         "working days of its due date (green before, red when overdue or met late).",
     )
+    # --- the web home page, "What needs attention" (docs/web.md) ---
+    attention_deadline_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="Home page: deadlines due within this many working days are listed "
+        "(with the overdue ones).",
+    )
+    attention_action_working_days: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        description="Home page: open actions due within this many working days are listed "
+        "(with the overdue ones).",
+    )
+    attention_stalled_working_days: int = Field(
+        default=20,
+        ge=1,
+        le=2000,
+        description="Home page: a case in one stage for longer than this many working "
+        "days is listed as stalled, deadline or not.",
+    )
+    attention_stalled_by_stage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-stage thresholds overriding attention_stalled_working_days, as "
+        'JSON, e.g. \'{"decision": 10, "review": 130}\'.',
+    )
     default_rulebook: str = Field(
         default="england-2023",
         description="The rulebook of new cases of English partnerships (when in force on "
