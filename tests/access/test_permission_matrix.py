@@ -25,7 +25,8 @@ from workflow.database import Database
 from workflow.models import AuditRecord
 from workflow.rulebook import RulebookRegistry
 
-INTAKE = {"record_notification", "record_partners_informed"}
+# A notifier may also withdraw a notification sent in error or twice (their own record).
+INTAKE = {"record_notification", "record_partners_informed", "withdraw_notification"}
 REVIEW_GROUP = {cls.trigger for cls in CASE_COMMANDS} - {"record_notification"}
 ALLOWED_COMMANDS: dict[str, set[str]] = {
     "notifier": INTAKE,

@@ -17,7 +17,7 @@ def test_lcspr_published_then_closed(client: TestClient) -> None:
         1,
         "notification",
     )
-    assert case["rulebook"] == {"id": "england-2023", "version": 1}
+    assert case["rulebook"] == {"id": "england-2023", "version": 2}  # with the branches of #17
     expected_states = [
         "rapid_review",
         "decision_due",

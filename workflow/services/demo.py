@@ -25,6 +25,7 @@ from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
 from workflow.calendar import WorkingDayCalendar
 from workflow.calendars import CalendarBook
+from workflow.commands.branches import ConcludeCriteriaNotMet, WithdrawNotification
 from workflow.commands.closure import CloseCase
 from workflow.commands.publication import DeferPublication
 from workflow.commands.thematic import OpenThematicReview
@@ -205,6 +206,17 @@ def _cases(code: str, today: date, cal: WorkingDayCalendar) -> list[Spec]:
             review_by_date=today + timedelta(60),
         )
         close = CloseCase(closed_date=wd(20), reason=f"{LABEL}: action plan complete")
+        not_met = ConcludeCriteriaNotMet(
+            concluded_date=wd(4),
+            reasons=f"{LABEL}: the harm was accidental; no abuse or neglect suspected",
+            panel_told_date=wd(3),
+        )
+        withdrawn = WithdrawNotification(
+            withdrawn_on=wd(5),
+            reason="duplicate",
+            explanation=f"{LABEL}: notified twice for the same incident",
+            duplicate_of="DEMO-06",
+        )
         return [
             _case(cal, "DEMO-01", "not notifiable", wd(20), nature="other",
                   abuse_or_neglect="not_suspected"),
@@ -233,6 +245,9 @@ def _cases(code: str, today: date, cal: WorkingDayCalendar) -> list[Spec]:
                   _actions(("not_started", -20), ("in_progress", 40), AWAITING, DONE)),
             _case(cal, "DEMO-18", "published, plan complete, closed", wd(300), 9,
                   _actions(DONE, DONE, DONE, DONE), _command(close)),
+            _case(cal, "DEMO-19", "rapid review: criteria not met", wd(12), 1, _command(not_met)),
+            _case(cal, "DEMO-20", "notification withdrawn (duplicate)", wd(9), 1,
+                  _command(withdrawn)),
         ]  # fmt: skip
     scr, close = date(2017, 3, 6), CloseCase(closed_date=date(2019, 6, 3), reason="Plan complete")
     return [
@@ -251,6 +266,10 @@ def _cases(code: str, today: date, cal: WorkingDayCalendar) -> list[Spec]:
         _case(cal, "NORTH-06", "injured baby (thematic review source)", wd(35), 3),
         _case(cal, "NORTH-07", "Panel 2025 guidance: rapid review", wd(10), 1,
               rulebook="england-panel-2025"),
+        # The regimes before 2015 (Working Together 2006, 2010 and 2013): cases still cited.
+        _case(cal, "NORTH-08", "2007 Serious Case Review, notified", date(2007, 5, 14)),
+        _case(cal, "NORTH-09", "2011 Serious Case Review, notified", date(2011, 10, 3)),
+        _case(cal, "NORTH-10", "2014 Serious Case Review, notified", date(2014, 2, 10)),
     ]  # fmt: skip
 
 
