@@ -9,6 +9,9 @@ TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 # GOV.UK Frontend's compiled CSS and JS (pinned in package.json), served from /static/govuk.
 ASSETS := api/web/static/govuk/govuk-frontend.min.css
+# axe-core (a devDependency) for the accessibility tests only: copied outside the served
+# static folder, so no page can load it (tests/support/axe.py injects it).
+AXE := tests/support/vendor/axe.min.js
 
 .PHONY: run test lint typecheck layers check migrate install assets clean chaos fuzz props bench
 
@@ -21,6 +24,8 @@ $(ASSETS): package.json package-lock.json
 	# No fonts, no crest, no logotype: not a GOV.UK service (docs/web.md).
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
 	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js api/web/static/govuk/
+	mkdir -p $(dir $(AXE))
+	cp node_modules/axe-core/axe.min.js $(AXE)
 	touch $(ASSETS)
 
 assets: $(ASSETS)

@@ -328,6 +328,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("username", help="the user")
         p.set_defaults(func=cmd_user_active)
     users.add_parser("list", help="list users and their roles").set_defaults(func=cmd_user_list)
+    from api import cli_passwords  # imports this module's _actor: imported once both exist
+
+    cli_passwords.register(users)
 
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="action", required=True

@@ -28,6 +28,7 @@ from api.replays import IdempotencyRequest
 from api.summary_cache import SummaryCache
 from workflow.access import accounts
 from workflow.access.oidc import InvalidToken, KeySetUnavailable, OidcVerifier, looks_like_jwt
+from workflow.access.passwords import LockoutPolicy
 from workflow.access.principal import Principal
 from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
@@ -42,6 +43,7 @@ from workflow.loop_reader import PgLoopReader
 from workflow.nations import NationBook
 from workflow.rulebook import RulebookRegistry
 from workflow.services import etags
+from workflow.services.attention import AttentionPolicy
 from workflow.themes import Taxonomy
 
 T = TypeVar("T")
@@ -65,9 +67,11 @@ class Services:
     limits: RateLimits = field(default_factory=RateLimits)  # off unless configured
     pg_reader: PgLoopReader | None = None  # PostgreSQL: `stamp` on the event loop (api/main.py)
     sessions: SessionPolicy = field(default_factory=SessionPolicy)  # the web's timeouts
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)  # failed password sign-ins
     cookie_secure: bool = False  # CASEREVIEW_COOKIE_SECURE=always; else by the scheme
     audit_anchor: Anchor | None = None  # signed audit checkpoints, if configured (docs/audit.md)
     nations: NationBook = field(default_factory=NationBook.bundled)  # config/nations.yaml
+    attention: AttentionPolicy = field(default_factory=AttentionPolicy)  # the home page
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await run_in_threadpool(self.database.write, fn)

@@ -37,6 +37,7 @@ from api.routes import (
 )
 from config.settings import Settings, get_settings
 from workflow.access.oidc import OidcConfig, OidcVerifier
+from workflow.access.passwords import LockoutPolicy
 from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
@@ -48,6 +49,7 @@ from workflow.errors import DomainError
 from workflow.loop_reader import PgLoopReader
 from workflow.nations import NationBook
 from workflow.runtime import audit_anchor, load_rulebooks, open_database
+from workflow.services.attention import AttentionPolicy
 from workflow.services.maintenance import unknown_calendar_partnerships
 from workflow.themes import Taxonomy
 
@@ -108,9 +110,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 idle=timedelta(minutes=settings.session_idle_minutes),
                 absolute=timedelta(hours=settings.session_absolute_hours),
             ),
+            lockout=LockoutPolicy.from_settings(settings),
             cookie_secure=settings.cookie_secure == "always",
             audit_anchor=audit_anchor(settings),
             nations=nations,
+            attention=AttentionPolicy(
+                deadline_working_days=settings.attention_deadline_working_days,
+                action_working_days=settings.attention_action_working_days,
+                stalled_working_days=settings.attention_stalled_working_days,
+                stalled_by_stage=settings.attention_stalled_by_stage,
+            ),
         )
         _warn_about_calendar(database, calendars)
         _settle_uploads(database, storage, settings)

@@ -42,6 +42,33 @@ class Settings(BaseSettings):
         description="A pending deadline is amber within this many "
         "working days of its due date (green before, red when overdue or met late).",
     )
+    # --- the web home page, "What needs attention" (docs/web.md) ---
+    attention_deadline_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="Home page: deadlines due within this many working days are listed "
+        "(with the overdue ones).",
+    )
+    attention_action_working_days: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        description="Home page: open actions due within this many working days are listed "
+        "(with the overdue ones).",
+    )
+    attention_stalled_working_days: int = Field(
+        default=20,
+        ge=1,
+        le=2000,
+        description="Home page: a case in one stage for longer than this many working "
+        "days is listed as stalled, deadline or not.",
+    )
+    attention_stalled_by_stage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-stage thresholds overriding attention_stalled_working_days, as "
+        'JSON, e.g. \'{"decision": 10, "review": 130}\'.',
+    )
     default_rulebook: str = Field(
         default="england-2023",
         description="The rulebook of new cases of English partnerships (when in force on "
@@ -175,6 +202,12 @@ class Settings(BaseSettings):
     sign_in_lockout_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="How long a locked account or address waits."
     )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where people reach the dashboard (e.g. https://reviews.example.org): "
+        "the start of the set-password links `casereview users invite` prints and e-mails.",
+    )
     cookie_secure: Literal["always", "auto"] = Field(
         default="auto",
         description="`auto`: the session cookie is Secure when the request arrived over "
@@ -286,6 +319,11 @@ class Settings(BaseSettings):
     @property
     def effective_documents_dir(self) -> Path:
         return self.documents_dir or self.data_dir / "documents"
+
+    @property
+    def smtp_configured(self) -> bool:
+        """CASEREVIEW_SMTP_HOST was set (the default, localhost, is no decision to mail)."""
+        return "smtp_host" in self.model_fields_set
 
     @property
     def effective_database_url(self) -> str:

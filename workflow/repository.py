@@ -109,6 +109,52 @@ class CaseQuery:
     deadline: DeadlineFilter | None = None
     deadline_state: tuple[str | None, str] | None = None  # (deadline name or any, state)
     oldest_first: bool = False
+    reference: str | None = None  # a part of the local reference (or title), any case
+    extra: Sequence[ColumnElement[bool]] = ()  # conditions the caller built (text search)
+
+
+def case_conditions(query: CaseQuery) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of `query` on `case` (visibility apart)."""
+    q = query
+    where: list[ColumnElement[bool]] = list(q.extra)
+    if q.states:
+        where.append(Case.state.in_(q.states))
+    if q.stages:
+        where.append(Case.stage.in_(q.stages))
+    if q.rulebook_id:
+        where.append(Case.rulebook_id == q.rulebook_id)
+    if q.partnership_ids:
+        where.append(Case.partnership_id.in_(q.partnership_ids))
+    if q.reference:
+        where.append(
+            or_(
+                Case.local_reference.icontains(q.reference, autoescape=True),
+                Case.title.icontains(q.reference, autoescape=True),  # a thematic review's
+            )
+        )
+    if q.theme:
+        where.append(
+            select(ThemeTag.case_id)
+            .where(
+                ThemeTag.subject_type == "case",
+                ThemeTag.subject_id == Case.id,  # a case's own tags: subject_id is case_id
+                ThemeTag.theme == q.theme,
+            )
+            .exists()
+        )
+    if q.aware_from:
+        where.append(Case.aware_date >= q.aware_from)
+    if q.aware_to:
+        where.append(Case.aware_date <= q.aware_to)
+    if q.deadline is not None:
+        where.append(q.deadline.matches())
+    if q.deadline_state is not None:
+        name, state = q.deadline_state
+        having = select(CaseDeadline.case_id).where(CaseDeadline.state == state)
+        if name:
+            having = having.where(CaseDeadline.name == name)
+        where.append(Case.id.in_(having))
+    return where
 
 
 def list_cases(
@@ -122,37 +168,7 @@ def list_cases(
     """Newest (or oldest) first; keyset pagination on (created_at, id). Returns the
     page and the cursor of the next page (None on the last page)."""
     q = query
-    stmt = select(Case).where(visible)
-    if q.states:
-        stmt = stmt.where(Case.state.in_(q.states))
-    if q.stages:
-        stmt = stmt.where(Case.stage.in_(q.stages))
-    if q.rulebook_id:
-        stmt = stmt.where(Case.rulebook_id == q.rulebook_id)
-    if q.partnership_ids:
-        stmt = stmt.where(Case.partnership_id.in_(q.partnership_ids))
-    if q.theme:
-        stmt = stmt.where(
-            select(ThemeTag.case_id)
-            .where(
-                ThemeTag.subject_type == "case",
-                ThemeTag.subject_id == Case.id,  # a case's own tags: subject_id is case_id
-                ThemeTag.theme == q.theme,
-            )
-            .exists()
-        )
-    if q.aware_from:
-        stmt = stmt.where(Case.aware_date >= q.aware_from)
-    if q.aware_to:
-        stmt = stmt.where(Case.aware_date <= q.aware_to)
-    if q.deadline is not None:
-        stmt = stmt.where(q.deadline.matches())
-    if q.deadline_state is not None:
-        name, state = q.deadline_state
-        having = select(CaseDeadline.case_id).where(CaseDeadline.state == state)
-        if name:
-            having = having.where(CaseDeadline.name == name)
-        stmt = stmt.where(Case.id.in_(having))
+    stmt = select(Case).where(visible, *case_conditions(q))
     if cursor:
         when, ident = decode_cursor(cursor)
         after = (

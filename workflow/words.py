@@ -71,6 +71,14 @@ VALUES: dict[str, str] = {
     "extension": "Extension",
     # case kinds
     "thematic": "Thematic",
+    # states, stages and other names that do not read well with spaces alone
+    "lcspr": "Local child safeguarding practice review",
+    "lcspr_published": "LCSPR published",
+    "icb": "Integrated Care Board",
+    "sin": "Serious incident notification",
+    "not_notifiable": "Not notifiable",
+    "action_plan": "Action plan",
+    "pre_publication": "Before publication",
 }
 
 # Field names whose words are not their name with spaces.
@@ -106,6 +114,11 @@ def word(value: str | None) -> str:
     if value is None:
         return ""
     return VALUES.get(value) or _spaced(value)
+
+
+def working_days(n: int) -> str:
+    """`1 working day`, `3 working days`."""
+    return f"{n} working day{'' if n == 1 else 's'}"
 
 
 def field_label(name: str) -> str:

@@ -42,6 +42,19 @@ class CaseListParams(BaseModel):
     deadline_state: DeadlineStateName | None = Field(
         default=None, description="Cases with a deadline (or `deadline`) in this stored state."
     )
+    reference: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Only cases whose local reference (or a thematic review's title) "
+        "contains this, any case.",
+    )
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Only cases whose narrative (rapid review summary and learning, the "
+        "decision's learning and reasons, recommendations) contains this, any case; "
+        "searched only among the cases whose narrative your roles may read.",
+    )
     sort: Literal["newest", "oldest"] = Field(default="newest", description="By creation.")
     fields: str | None = Field(
         default=None,
@@ -66,6 +79,8 @@ class CaseListParams(BaseModel):
             deadline=self.deadline,
             deadline_state=self.deadline_state,
             sort=self.sort,
+            reference=self.reference,
+            text=self.q,
         )
 
     def tag_parts(self) -> list[tuple[str, str]]:

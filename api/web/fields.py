@@ -103,7 +103,7 @@ def _default(info: FieldInfo) -> Any:
 def _spec(key: str, info: FieldInfo, multiline: bool) -> Spec:
     tp, _ = _unwrap(info.annotation)
     max_len, min_len = _limits(info)
-    base = {
+    base: dict[str, Any] = {
         "key": key,
         "label": info.title or field_label(key),
         "hint": info.description,
@@ -235,6 +235,7 @@ def add_row(fields: Sequence[Spec], tree: Tree, name: str) -> bool:
     if found is None or found[0].kind != "rows" or found[0].item is None:
         return False
     s, rows = found
+    assert s.item is not None  # a rows field always has its item (checked above)
     if s.max_length is None or len(rows) < s.max_length:
         rows.append(_blank(s.item))
     return True
@@ -448,7 +449,7 @@ def _message(err: ErrorDetails, s: Spec | None, fields: Sequence[Spec]) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return "Select yes or no"
     if kind in ("literal_error", "enum"):
-        return f"Select {what} from the choices"
+        return f"Select {what} from the choices"  # noqa: S608 - words for people, not SQL
     if kind.startswith("date"):
         return f"{label} must be a real date"
     return in_words(str(err["msg"]), fields)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -278,7 +279,10 @@ async def _open(
             return _check_page(request, ctx, specs, tree, errors, 400)
         return _page(request, ctx, step, specs, tree, errors, checking=True, status=400)
     except IdempotencyKeyReused:
-        said = "These answers were already sent with other answers under the same form. Send them again."
+        said = (
+            "These answers were already sent with other answers under the same form. "
+            "Send them again."
+        )
         return _check_page(request, ctx, specs, tree, {"": said}, 409)
     except Forbidden as exc:
         return render(
@@ -302,7 +306,7 @@ class Logged:
 def _logged(session: Session, ctx: Context, case_id: uuid.UUID) -> Logged:
     view = queries.view_of(session, ctx, queries.visible_case(session, ctx.principal, case_id))
     open_ = [DeadlineOut.of(d) for d in view.deadlines if d.state in ("pending", "overdue")]
-    open_.sort(key=lambda d: d.due_date or view.case.aware_date)
+    open_.sort(key=lambda d: d.due_date or date.max)
     notification = next((d for d in open_ if d.met_by_fact == "notification_date"), None)
     return Logged(
         CaseSummary.of(view.case), view.case.state, view.case.notifiable, notification, open_

@@ -1,9 +1,11 @@
 """The web dashboard's session (a server-side session named by an opaque cookie) and
 rendering.
 
-Signing in checks the API token once (`accounts.authenticate_token`) and exchanges
-it for a session (workflow/access/sessions.py): the cookie holds only the
-session's random id, never the token. Every page reads the session row, so an
+A person signs in with their username and password (workflow/access/passwords.py:
+one answer for an unknown user and a wrong password, lockout per account and per
+address kept in the database) and gets a session (workflow/access/sessions.py): the
+cookie holds only the session's random id. API tokens are for the API only; the
+browser no longer takes one. Every page reads the session row, so an
 ended, idle or too old session, or a disabled user, signs the browser out at once
 in every worker process; revoking a role or a token ends the user's sessions.
 The cookie is HttpOnly, SameSite=Strict (no cross-site request carries it) and
@@ -29,7 +31,8 @@ from api.observability import principal_id_var
 from api.schemas.cases import CaseSummary
 from api.schemas.deadlines import DeadlineOut
 from api.web import forms
-from workflow.access import accounts, sessions
+from workflow.access import accounts, passwords, sessions
+from workflow.access.account_audit import Actor
 from workflow.access.principal import Principal
 from workflow.context import LOCAL_ZONE, Context
 from workflow.errors import NotAuthenticated, RateLimited
@@ -44,7 +47,7 @@ HTML_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'",
 }
 _NEXT = re.compile(r"^/(?:cases/[0-9a-fA-F-]{36}|rulebooks(?:/[a-z0-9-]{1,64})?)?$")
-_MAX_TOKEN = 512
+_MAX_USERNAME, _MAX_PASSWORD = 128, 1024  # longer ones are cut (passwords.MAX_LENGTH)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Forgets a session cookie that no longer names a valid session (sent with the redirect).
 _FORGET = f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"
@@ -64,26 +67,6 @@ class SignInRequired(HTTPException):
 def safe_next(value: str | None) -> str:
     """Where to go after signing in: only a page of this dashboard (no open redirect)."""
     return value if value and _NEXT.match(value) else "/"
-
-
-async def _token_principal(
-    request: Request, services: ServicesDep, now: Now, raw: str
-) -> Principal | None:
-    """The pasted API token's Principal, or None. The API's rate limits apply
-    (workflow/access/rate_limit.py): a refused token counts against the address, an
-    accepted one against the user; past either, RateLimited (429)."""
-    if not raw:
-        return None
-    try:
-        if len(raw) > _MAX_TOKEN:
-            raise NotAuthenticated("token too long")
-        principal = await services.read(lambda s: accounts.authenticate_token(s, raw, now))
-    except NotAuthenticated:
-        services.limits.failed_authentication(client_host(request), now)
-        return None
-    principal_id_var.set(str(principal.user_id))
-    services.limits.request(principal.user_id, now)
-    return principal
 
 
 async def _current(
@@ -230,13 +213,22 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 
 def _sign_in_page(
-    request: Request, services: Services, next_path: str, error: str | None, status: int
+    request: Request,
+    services: Services,
+    next_path: str,
+    errors: dict[str, str],
+    status: int,
+    username: str = "",
 ) -> HTMLResponse:
-    """The sign-in form, with its CSRF token in the page and in the pre-session cookie."""
+    """The sign-in form, with its CSRF token in the page and in the pre-session cookie.
+    `errors`: field -> message (the summary links each to its field); the typed username
+    is kept, the password never sent back."""
     token = forms.sign_in_token(request)
     context = {
         "next": next_path,
-        "error": error,
+        "errors": errors,
+        "username": username,
+        "password_set": request.query_params.get("password") == "set",
         "csrf_token": token,
         "idle_minutes": int(services.sessions.idle.total_seconds() // 60),
     }
@@ -245,13 +237,42 @@ def _sign_in_page(
     return page
 
 
+def locked_words(until: datetime, now: datetime) -> str:
+    """Why a sign-in is refused while locked, and until when, in words."""
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    at = until.astimezone(LOCAL_ZONE).strftime("%H:%M")
+    return (
+        "There have been too many failed sign-ins to this account or from your network. "
+        f"Try again after {at} (in {minutes} minute{'' if minutes == 1 else 's'})"
+    )
+
+
+def wrong_credentials(request: Request, services: Services, now: datetime) -> None:
+    """Count a refused password against the address in this process's rate limit too
+    (as a refused API token is); RateLimited past it."""
+    services.limits.failed_authentication(client_host(request), now)
+
+
+def set_session_cookie(
+    response: Response, request: Request, services: Services, secret: str
+) -> None:
+    response.set_cookie(
+        COOKIE,
+        secret,
+        httponly=True,
+        samesite="strict",
+        secure=forms.secure(request, services),
+        path="/",
+    )
+
+
 @router.get(SIGN_IN, response_class=HTMLResponse)
 async def sign_in_form(
     request: Request,
     services: ServicesDep,
     next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> HTMLResponse:
-    return _sign_in_page(request, services, safe_next(next_path), None, 200)
+    return _sign_in_page(request, services, safe_next(next_path), {}, 200)
 
 
 @router.post(SIGN_IN)
@@ -259,39 +280,62 @@ async def sign_in(
     request: Request,
     services: ServicesDep,
     now: Now,
-    token: Annotated[str, Form(max_length=_MAX_TOKEN)] = "",
+    username: Annotated[str, Form(max_length=_MAX_USERNAME)] = "",
+    password: Annotated[str, Form(max_length=_MAX_PASSWORD)] = "",
     next_path: Annotated[str, Form(alias="next", max_length=200)] = "/",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Check the token once and start a session (a new id: the browser's previous
-    session ends); then go where the user was going. The cookie never holds the token."""
-    target, raw = safe_next(next_path), token.strip()
+    """Check the username and password and start a session (a new id: the browser's
+    previous session ends) in one transaction; then go where the user was going. A
+    refusal is committed too: its failure counts towards the lockout."""
+    target, name = safe_next(next_path), neutralise(username.strip(), multiline=False)
     if not forms.same_origin(request) or not forms.proves_sign_in(request, csrf_token):
         error = "Sign in from this site's own sign-in page (this one had expired: try again)"
-        return _sign_in_page(request, services, target, error, 403)
-    try:
-        principal = await _token_principal(request, services, now, raw)
-    except RateLimited as limited:
-        error = limited.detail[:1].upper() + limited.detail[1:]  # names the limit
-        page = _sign_in_page(request, services, target, error, 429)
-        page.headers["Retry-After"] = str(limited.retry_after_seconds)
+        return _sign_in_page(request, services, target, {"username": error}, 403, name)
+    errors = {}
+    if not name:
+        errors["username"] = "Enter your username"
+    if not password:
+        errors["password"] = "Enter your password"  # noqa: S105 - a message, not a secret
+    if errors:
+        return _sign_in_page(request, services, target, errors, 400, name)
+    previous, by = request.cookies.get(COOKIE), Actor("web sign-in", client_of(request))
+
+    def run(s: Session) -> tuple[passwords.SignInOutcome, sessions.IssuedSession | None]:
+        outcome = passwords.sign_in(
+            s,
+            name,
+            password,
+            address=client_host(request),
+            now=now,
+            policy=services.lockout,
+            by=by,
+        )
+        if outcome.principal is None:
+            return outcome, None
+        method = passwords.METHOD
+        issued = sessions.start(s, outcome.principal.user_id, now, method=method, replaces=previous)
+        return outcome, issued
+
+    outcome, issued = await services.write(run)
+    if outcome.locked_until is not None:
+        error = locked_words(outcome.locked_until, now)
+        page = _sign_in_page(request, services, target, {"username": error}, 429, name)
+        page.headers["Retry-After"] = str(max(1, int((outcome.locked_until - now).total_seconds())))
         return page
-    if principal is None:
-        error = "Enter a valid API token" if raw else "Enter your API token"
-        return _sign_in_page(request, services, target, error, 400)
-    previous = request.cookies.get(COOKIE)
-    issued = await services.write(
-        lambda s: sessions.start(s, principal.user_id, now, replaces=previous)
-    )
+    if outcome.principal is None or issued is None:
+        try:
+            wrong_credentials(request, services, now)
+        except RateLimited as limited:
+            error = limited.detail[:1].upper() + limited.detail[1:]  # names the limit
+            page = _sign_in_page(request, services, target, {"username": error}, 429, name)
+            page.headers["Retry-After"] = str(limited.retry_after_seconds)
+            return page
+        error = "Enter a correct username and password"
+        return _sign_in_page(request, services, target, {"username": error}, 400, name)
+    principal_id_var.set(str(outcome.principal.user_id))
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        issued.secret,
-        httponly=True,
-        samesite="strict",
-        secure=forms.secure(request, services),
-        path="/",
-    )
+    set_session_cookie(response, request, services, issued.secret)
     forms.forget_sign_in_token(response, request, services)
     return response
 
@@ -303,8 +347,8 @@ async def sign_out(
     now: Now,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """End the session on the server and forget its cookie (the API token, which the
-    session never held, stays valid for the API). Without a valid session there is
+    """End the session on the server and forget its cookie (the user's API tokens stay
+    valid for the API). Without a valid session there is
     nothing to end: the cookie is forgotten."""
     current = await _current(request, services, now, activity=False)
     if not forms.same_origin(request) or (

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from tests.api.helpers import open_case
 from tests.support.factories import incident
-from tests.support.web import sign_in
+from tests.support.web import sign_in_as
 from tests.support.world import World
 from workflow.database import Database
 from workflow.models import Case
@@ -133,7 +133,7 @@ def test_text_stored_before_the_rule_is_neutralised_on_the_way_out(
     assert "\u202e" not in ics.text
     assert "\ufffdFDP.exe" in ics.text
 
-    signed_in = sign_in(raw, world.officer_token)
+    signed_in = sign_in_as(raw, database, "la.officer")
     assert signed_in.status_code == 303
     for page in (raw.get("/"), raw.get(f"/cases/{case['id']}")):
         assert page.status_code == 200

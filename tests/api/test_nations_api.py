@@ -4,6 +4,7 @@ set by `casereview partnerships add --nation`, shown by /me and picks its rulebo
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -13,8 +14,9 @@ from api.cli import main
 from api.main import create_app
 from config.settings import Settings, get_settings
 from tests.api.helpers import open_case
-from tests.support.web import sign_in
+from tests.support.web import PASSWORD, sign_in, sign_in_as
 from tests.support.world import World
+from workflow.database import Database
 
 NATION_BOOKS = {
     "wales-cpr-2012": ("wales", "england-and-wales", "child practice review"),
@@ -57,8 +59,10 @@ def test_a_nations_rulebook_speaks_its_words_and_is_drawn(
     assert diagram.text == rb["mermaid"]
 
 
-def test_the_rulebook_page_shows_the_nations_words(raw: TestClient, world: World) -> None:
-    signed = sign_in(raw, world.officer_token)
+def test_the_rulebook_page_shows_the_nations_words(
+    raw: TestClient, world: World, database: Database
+) -> None:
+    signed = sign_in_as(raw, database, "la.officer")
     assert signed.status_code == 303
     page = raw.get("/rulebooks/scotland-learning-review-2021")
     assert page.status_code == 200
@@ -100,7 +104,7 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
 
 
 def test_partnerships_add_sets_the_nation_which_picks_the_rulebook(
-    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert main(["setup", "--admin", "root", "--partnership", "north"]) == 0
     assert main(["partnerships", "add", "alba", "--name", "Alba CPC", "--nation", "scotland"]) == 0
@@ -131,6 +135,8 @@ def test_partnerships_add_sets_the_nation_which_picks_the_rulebook(
     assert "x" not in listed
 
     assert main(["users", "add", "sw", "--partnership", "alba", "--role", "notifier"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "set-password", "sw", "--password-stdin"]) == 0
     assert main(["tokens", "create", "sw"]) == 0
     token = next(w for w in capsys.readouterr().out.split() if w.startswith("crt_"))
     with TestClient(create_app(cli_env)) as c:
@@ -166,7 +172,7 @@ def test_partnerships_add_sets_the_nation_which_picks_the_rulebook(
         assert shown["notification_to_cpc"]["kind"] == "expectation"
         assert shown["notification_to_cpc"]["rag"] is None
         # The case page says "expected by", with no red/amber/green tag.
-        assert sign_in(c, token).status_code == 303
+        assert sign_in(c, "sw", PASSWORD).status_code == 303
         page = c.get(f"/cases/{case['id']}").text
         assert "Expected by Mon 10 Mar 2025" in page  # aware Mon 3 Mar + 5 working days
         assert "tag--red" not in page

@@ -20,8 +20,9 @@ from api.main import create_app
 from config.settings import Settings
 from tests.api.helpers import open_case
 from tests.support.db_plugin import Clock
-from tests.support.web import sign_in
+from tests.support.web import sign_in, sign_in_as
 from tests.support.world import World
+from workflow.database import Database
 
 FAILURES, REQUESTS, WINDOW = 3, 5, 60
 CASES = "/api/v1/cases"
@@ -155,18 +156,20 @@ def test_schema_documents_429_wherever_a_credential_is_required(app: FastAPI) ->
     assert "429" not in paths["/readyz"]["get"]["responses"]
 
 
-def test_web_sign_in_and_session_cookies_share_the_limits(raw: TestClient, world: World) -> None:
+def test_web_sign_in_and_session_cookies_share_the_limits(
+    raw: TestClient, world: World, database: Database
+) -> None:
     for _ in range(FAILURES):
-        assert sign_in(raw, "crt_wrong").status_code == 400
-    refused = sign_in(raw, "crt_wrong")
+        assert sign_in(raw, "nobody.here", "a wrong password").status_code == 400
+    refused = sign_in(raw, "nobody.here", "a wrong password")
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(WINDOW)
     assert "Too many failed authentications from your address" in refused.text
     raw.cookies.set("casereview_session", "not-a-session")
     stale = raw.get("/", follow_redirects=False)
     assert stale.status_code == 429  # guessing through the cookie is counted too
-    signed_in = sign_in(raw, world.officer_token)
-    assert signed_in.status_code == 303  # a valid token is still accepted
+    signed_in = sign_in_as(raw, database, "la.officer")
+    assert signed_in.status_code == 303  # a correct password is still accepted
 
 
 def test_unknown_calendar_feed_tokens_count_as_failed_authentication(raw: TestClient) -> None:

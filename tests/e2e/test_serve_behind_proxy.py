@@ -31,9 +31,10 @@ from api.web.session import COOKIE
 from config.settings import Settings
 from tests.chaos.server import free_port
 from tests.e2e.test_walkthrough import CLI, ROOT
-from tests.support.web import csrf_of
+from tests.support.web import PASSWORD, csrf_of, give_password
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
+from workflow.database import Database
 from workflow.runtime import open_database
 
 
@@ -65,7 +66,8 @@ def test_serve_trusts_forwarded_headers_only_from_configured_proxies(tmp_path: P
 
 
 def _database(tmp_path: Path, sqlite_template: Path) -> tuple[str, str]:
-    """A copy of the migrated SQLite with one user; its URL and the user's API token."""
+    """A copy of the migrated SQLite with one user who has the test password; its URL and
+    the user's username."""
     with sqlite3.connect(sqlite_template) as src, sqlite3.connect(tmp_path / "c.db") as dst:
         src.backup(dst)
     url, now = f"sqlite:///{tmp_path / 'c.db'}", datetime.now(UTC)
@@ -78,7 +80,8 @@ def _database(tmp_path: Path, sqlite_template: Path) -> tuple[str, str]:
 
     database = open_database(Settings(database_url=url))
     try:
-        return url, database.write(run)
+        database.write(run)
+        return url, give_password(database, "sam.patel")
     finally:
         database.dispose()
 
@@ -124,13 +127,13 @@ def _set_cookie(response: httpx.Response, name: str) -> str:
     return next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{name}="))
 
 
-def _sign_in(client: httpx.Client, token: str, headers: dict[str, str]) -> httpx.Response:
+def _sign_in(client: httpx.Client, username: str, headers: dict[str, str]) -> httpx.Response:
     """Sign in as a browser would; both responses' Set-Cookie headers in `.history`."""
     page = client.get("/session", headers=headers)
     pre_session = page.cookies[SIGN_IN_COOKIE]
     signed = client.post(
         "/session",
-        data={"token": token, "csrf_token": csrf_of(page.text)},
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
         headers=headers | {"Cookie": f"{SIGN_IN_COOKIE}={pre_session}"},
     )
     assert signed.status_code == 303, signed.text
@@ -208,8 +211,9 @@ def test_serve_over_tls_sets_a_secure_cookie(tmp_path: Path, sqlite_template: Pa
 
 
 def test_cookie_secure_always_forces_secure_over_plain_http(
-    settings: Settings, world: World
+    settings: Settings, world: World, database: Database
 ) -> None:
+    give_password(database, "la.officer")
     app = create_app(settings.model_copy(update={"cookie_secure": "always"}))
     with TestClient(app) as client:
         page = client.get("/session")
@@ -217,7 +221,7 @@ def test_cookie_secure_always_forces_secure_over_plain_http(
         assert _secure(pre_session)
         signed = client.post(
             "/session",
-            data={"token": world.officer_token, "csrf_token": csrf_of(page.text)},
+            data={"username": "la.officer", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
             headers={"Cookie": pre_session.split(";")[0]},
             follow_redirects=False,
         )

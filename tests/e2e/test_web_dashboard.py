@@ -26,7 +26,7 @@ from api.web.session import COOKIE
 from config.settings import Settings
 from tests.e2e.test_walkthrough import CLI, ROOT, _free_port
 from tests.support.factories import BODIES, LCSPR_PATH, incident, make_case
-from tests.support.web import csrf_of, sign_in, sign_out
+from tests.support.web import PASSWORD, csrf_of, give_password, sign_in, sign_in_as, sign_out
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.permissions import Role
@@ -48,32 +48,40 @@ CHROMIUM_ARGS = [
 SHOTS = ROOT / "docs" / "screenshots"
 
 
-def _sign_in(client: TestClient, token: str) -> None:
-    response = sign_in(client, token)
+def _sign_in(client: TestClient, database: Database, username: str) -> None:
+    response = sign_in_as(client, database, username)
     assert response.status_code == 303, response.text
 
 
-def test_pages_need_a_session_kept_in_a_strict_cookie(raw: TestClient, world: World) -> None:
+def test_pages_need_a_session_kept_in_a_strict_cookie(
+    raw: TestClient, world: World, database: Database
+) -> None:
     first = raw.get("/", follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"] == "/session?next=/"
     page = raw.get("/session")
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<label class="label" for="token">' in page.text
+    assert '<label class="govuk-label" for="username">' in page.text
+    assert 'name="token"' not in page.text  # an API token is not the way in
+    give_password(database, "la.officer")
     form = {"csrf_token": csrf_of(page.text)}
-    wrong = raw.post("/session", data=form | {"token": "crt_wrong", "next": "https://evil.example"})
+    wrong = raw.post(
+        "/session",
+        data=form
+        | {"username": "la.officer", "password": "not it at all", "next": "https://evil.example"},
+    )
     assert wrong.status_code == 400
-    assert "Enter a valid API token" in wrong.text
-    assert "crt_wrong" not in wrong.text
+    assert "Enter a correct username and password" in wrong.text
+    assert "not it at all" not in wrong.text
     foreign = raw.post(
         "/session",
-        data=form | {"token": world.officer_token},
+        data=form | {"username": "la.officer", "password": PASSWORD},
         headers={"Origin": "https://evil.example"},
     )
     assert foreign.status_code == 403
     assert COOKIE not in foreign.cookies
 
-    signed = sign_in(raw, world.officer_token, next_path="//evil")
+    signed = sign_in(raw, "la.officer", next_path="//evil")
     assert signed.headers["location"] == "/"
     cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(COOKIE))
     assert all(flag in cookie.lower() for flag in ("httponly", "samesite=strict", "path=/"))
@@ -81,7 +89,7 @@ def test_pages_need_a_session_kept_in_a_strict_cookie(raw: TestClient, world: Wo
     page = raw.get("https://testserver/session")
     secure = raw.post(
         "https://testserver/session",
-        data={"token": world.officer_token, "csrf_token": csrf_of(page.text)},
+        data={"username": "la.officer", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
         follow_redirects=False,
     )
     assert "secure" in secure.headers["set-cookie"].lower()
@@ -101,12 +109,12 @@ def test_pages_follow_the_api_permissions(
 ) -> None:
     assert world.officer is not None
     case_id = make_case(database, rulebooks, world.officer, "rapid_review")
-    _sign_in(raw, world.token("beta", "review_group"))  # another partnership
+    _sign_in(raw, database, world.username("beta", "review_group"))  # another partnership
     assert raw.get(f"/cases/{case_id}").status_code == 404
     assert raw.get(f"/cases/{case_id}/status.json").status_code == 404
     assert raw.get("/rulebooks/no-such-book").status_code == 404
 
-    _sign_in(raw, world.token("alpha", "viewer"))  # no personal data
+    _sign_in(raw, database, world.username("alpha", "viewer"))  # no personal data
     page = raw.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert "Rapid review" in page.text
@@ -114,7 +122,7 @@ def test_pages_follow_the_api_permissions(
     assert "Non-mobile infant" not in page.text
     assert "Child A" not in page.text
 
-    _sign_in(raw, world.officer_token)
+    _sign_in(raw, database, "la.officer")
     page = raw.get(f"/cases/{case_id}")
     assert "Non-mobile infant" in page.text
     status = raw.get(f"/cases/{case_id}/status.json")
@@ -160,7 +168,8 @@ class Api:
 
 
 def _review_group_member(url: str) -> str:
-    """A partnership, a member of its review group (also notifier) and their API token."""
+    """A partnership, a member of its review group (also notifier) with the test password;
+    their API token (the test's API calls use it)."""
     now = datetime.now(UTC)
 
     def run(s: Session) -> str:
@@ -172,7 +181,9 @@ def _review_group_member(url: str) -> str:
 
     database = open_database(Settings(database_url=url))
     try:
-        return database.write(run)
+        token = database.write(run)
+        give_password(database, "sam.patel")  # the browser signs in with it
+        return token
     finally:
         database.dispose()
 
@@ -277,7 +288,8 @@ def test_a_browser_signs_in_and_sees_a_case_change_without_reloading(
             page.goto(base + "/")
             assert page.url == base + "/session?next=/"
             _check_page(page)
-            page.get_by_label("API token").fill(api.http.headers["Authorization"][7:])
+            page.get_by_label("Username").fill("sam.patel")
+            page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             expect(page.get_by_role("heading", name="Overdue deadlines")).to_be_visible()
             expect(page.get_by_role("row", name="NS-2025-007").first).to_contain_text(

@@ -20,6 +20,7 @@ RULEBOOK_CHOICES = (
     "england-panel-2025",
     "england-2018",
     "england-scr-2015",
+    "england-scr-2006",
     "england-1999",  # unknown: refused
 )
 # Days between the case's latest recorded date and the command's date: mostly
@@ -113,6 +114,13 @@ def command_body(
         body["review_by_date"] = later(60)
     elif trigger == "resume_publication" and variant % 2:
         body["planned_publication_date"] = later(20)
+    elif trigger == "withdraw_notification":
+        body["withdrawn_on"] = iso
+        if variant % 2:
+            body["reason"] = "duplicate"
+            body["duplicate_of"] = None if variant == 5 else "SIN-0001"  # 5: invalid
+    elif trigger == "conclude_criteria_not_met":
+        body["panel_told_date"] = later(-1 if variant == 5 else variant % 3)  # 5: told before
     elif trigger == "record_involvement":
         milestones = (
             "family_informed",

@@ -19,6 +19,7 @@ def must_refuse(actor: str, stale: bool, cmd: Any, before: Seen, today: date) ->
     if actor == "notifier" and cmd.trigger not in (
         "record_notification",
         "record_partners_informed",
+        "withdraw_notification",
     ):
         return "a notifier runs intake only"
     if stale:
@@ -29,6 +30,8 @@ def must_refuse(actor: str, stale: bool, cmd: Any, before: Seen, today: date) ->
         return "a date in the future"
     if before.state == "closed" and cmd.trigger != "withdraw_publication":
         return "the case is closed"
+    if before.state == "notification_withdrawn":
+        return "the notification was withdrawn"
     aware = before.facts["aware_date"]  # None for a thematic review
     if (
         dates
@@ -51,8 +54,11 @@ def opening_is_valid(
     if actor != "notifier" or aware > today or gap < 0:
         return False
     if rulebook is None:
-        return aware >= date(2015, 3, 26)  # no rulebook was in force before the SCR one
+        return aware >= date(2006, 4, 1)  # no rulebook before the LSCB Regulations 2006
     windows = {
+        "england-scr-2006": (date(2006, 4, 1), date(2010, 3, 25)),
+        "england-scr-2010": (date(2010, 3, 26), date(2013, 4, 14)),
+        "england-scr-2013": (date(2013, 4, 15), date(2015, 3, 25)),
         "england-scr-2015": (date(2015, 3, 26), date(2019, 9, 28)),
         "england-2018": (date(2018, 6, 29), date(2023, 12, 14)),
         "england-2023": (date(2023, 12, 15), None),

@@ -92,6 +92,11 @@ MAIN_DEADLINES: dict[str, tuple[MainDeadline, ...]] = {
     "england-2023": (_notify("panel_notification"), _rapid_review("aware_date")),
     # ... or of the notification being sent (Panel guidance 2025).
     "england-panel-2025": (_notify("panel_notification"), _rapid_review("notification_date")),
+    # WT2006/2010/2013 set no working-day limit the oracle could check: their deadlines
+    # are expectations (never overdue), tested in tests/unit/test_historic_regimes.py.
+    "england-scr-2006": (),
+    "england-scr-2010": (),
+    "england-scr-2013": (),
 }
 
 

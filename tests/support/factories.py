@@ -100,6 +100,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "close_case": {"closed_date": "2025-12-01", "reason": "Review complete."},
     "record_involvement": {"milestone": "family_informed", "milestone_date": "2025-03-10"},
     "withdraw_publication": {"withdrawn_date": "2025-12-20", "available_on_request": True},
+    "conclude_criteria_not_met": {
+        "concluded_date": "2025-03-14",
+        "reasons": "Injury found to be accidental; abuse or neglect no longer suspected.",
+        "panel_told_date": "2025-03-17",
+    },
+    "withdraw_notification": {
+        "withdrawn_on": "2025-03-10",
+        "reason": "sent_in_error",
+        "explanation": "Notified for the wrong child.",
+    },
 }
 
 LCSPR_PATH = [

@@ -30,6 +30,10 @@ class World:
     def token(self, partnership: str, role: str) -> str:
         return self.tokens[(partnership, role)]
 
+    def username(self, partnership: str, role: str) -> str:
+        """The user holding `role` in `partnership` (tests/support/web.py gives passwords)."""
+        return self.principals[(partnership, role)].username
+
     def auth(self, partnership: str, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(partnership, role)}"}
 

@@ -188,6 +188,7 @@ def test_case_2023_each_deadline_met_or_missed_as_counted_by_hand() -> None:
         "lcspr_published",
         "report_to_panel_before_publication",
         "report_stays_published",
+        "panel_response_expected",
     ]
 
     n = got["panel_notification"]  # due Thu 28 Mar, notified Tue 26 Mar
@@ -301,7 +302,7 @@ def test_case_2023_explanation_names_fact_rule_source_and_skipped_days() -> None
     assert text.startswith("Met on time on Mon 15 Apr 2024 (rapid_review_sent_date).")
     assert "Due Mon 15 Apr 2024: 15 working days after aware_date (Thu 21 Mar 2024)." in text
     assert "Source: Working Together 2023 ch.5" in text
-    assert "Rulebook england-2023 v1, calendar england-and-wales." in text
+    assert "Rulebook england-2023 v2, calendar england-and-wales." in text
     assert (
         "Non-working days skipped: Sat 23 Mar 2024 (Saturday), Sun 24 Mar 2024 (Sunday), "
         "Fri 29 Mar 2024 (Good Friday), Sat 30 Mar 2024 (Saturday), "
@@ -419,8 +420,8 @@ def test_rapid_review_not_started_until_notification_under_panel_2025() -> None:
 # Christmas substitute Tue 27 skipped; Wed 28 (2), Thu 29 (3), Fri 30 (4); Sat 31, Sun 1,
 # New Year substitute Mon 2 Jan skipped; Tue 3 Jan 2017 (5).
 # Ofsted notified Tue 3 Jan 2017 (on time); LSCB told Wed 4 Jan (1 working day late).
-# Decision: notification Tue 3 Jan 2017 + 1 month = Fri 3 Feb 2017; decided Mon 6 Feb:
-# 1 working day late.
+# Decision: notification Tue 3 Jan 2017 + 1 month = Fri 3 Feb 2017 (expected by); decided
+# Mon 6 Feb, after the expected date (v2: an expectation, never "late").
 
 SCR_BASE: dict[str, Any] = {
     "notifiable": True,
@@ -451,7 +452,9 @@ def test_scr_notification_and_decision() -> None:
     o, lscb, dec = got["ofsted_notification"], got["lscb_informed"], got["scr_decision"]
     assert (o.due_date, o.on_time) == (date(2017, 1, 3), True)
     assert (lscb.due_date, lscb.on_time, lscb.working_days_late) == (date(2017, 1, 3), False, 1)
-    assert (dec.due_date, dec.on_time, dec.working_days_late) == (date(2017, 2, 3), False, 1)
+    # v2: the decision is "normally" within one month, an expectation: never late, never red
+    assert (dec.kind, dec.due_date, dec.on_time) == ("expectation", date(2017, 2, 3), False)
+    assert (dec.working_days_late, dec.rag) == (None, None)
     assert "Tue 27 Dec 2016 (Christmas Day (observed))" in o.explanation
     assert "Mon 2 Jan 2017 (New Year's Day (observed))" in o.explanation
     assert "Working Together 2015 ch.4" in o.source
@@ -905,7 +908,7 @@ def test_a_case_keeps_its_rulebook_versions_amount() -> None:
     # v2 (hypothetical) shortens the notification to 3 working days. A case opened under v1
     # is evaluated with the v1 object: aware Mon 3 Mar 2025 + 5 = Mon 10 Mar 2025 (v2 would
     # give Tue 4 (1), Wed 5 (2), Thu 6 Mar (3)).
-    v1 = rulebook("england-2023")
+    v1 = REGISTRY.get("england-2023", 1)
     shorter = deadline(v1, "panel_notification").model_copy(update={"amount": 3})
     v2 = v1.model_copy(
         update={
@@ -913,7 +916,7 @@ def test_a_case_keeps_its_rulebook_versions_amount() -> None:
             "deadlines": tuple(shorter if d.name == shorter.name else d for d in v1.deadlines),
         }
     )
-    registry = RulebookRegistry([v1, v2], default_id="england-2023")
+    registry = RulebookRegistry([v1, v2], default_id="england-2023")  # v2 hypothetical here
     assert registry.get("england-2023").version == 2
     opened_under = registry.get("england-2023", 1)
     facts = {"aware_date": date(2025, 3, 3)}
@@ -950,4 +953,6 @@ def test_deadline_kind_defaults_to_due_by() -> None:
     rb = rulebook("england-2023")
     kinds = {d.name: d.kind for d in rb.deadlines}
     assert kinds["report_stays_published"] == "earliest"
-    assert {k for n, k in kinds.items() if n != "report_stays_published"} == {"due_by"}
+    assert kinds["panel_response_expected"] == "expectation"  # v2: not statutory
+    others = {"report_stays_published", "panel_response_expected"}
+    assert {k for n, k in kinds.items() if n not in others} == {"due_by"}

@@ -90,10 +90,10 @@ def test_the_rulebook_in_force_is_the_nations_own(nation: str, on: date, ruleboo
 
 
 def test_no_other_nations_rulebook_stands_in_for_a_missing_one() -> None:
-    # In 2014 no English rulebook was in force (the SCR one starts in 2015): the Welsh
-    # child practice review rulebook of 2013 must not be chosen for an English case.
+    # Before 1 April 2006 no English rulebook was in force (the first SCR one starts with
+    # the LSCB Regulations 2006): a rulebook of another nation must not be chosen.
     with pytest.raises(UnknownRulebook, match="no england rulebook"):
-        REGISTRY.in_force(date(2014, 6, 1), "england")
+        REGISTRY.in_force(date(2006, 3, 31), "england")
     with pytest.raises(UnknownRulebook, match="no scotland rulebook"):
         REGISTRY.in_force(date(2020, 6, 1), "scotland")
 

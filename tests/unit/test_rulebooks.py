@@ -31,6 +31,9 @@ SHIPPED = [
     "england-2018",
     "england-2023",
     "england-panel-2025",
+    "england-scr-2006",
+    "england-scr-2010",
+    "england-scr-2013",
     "england-scr-2015",
     "northern-ireland-cmr-2012",
     "scotland-learning-review-2021",
@@ -115,6 +118,9 @@ def test_guard_facts_table_is_complete() -> None:
 @pytest.mark.parametrize(
     ("rulebook_id", "start", "end"),
     [
+        ("england-scr-2006", date(2006, 4, 1), date(2010, 3, 25)),
+        ("england-scr-2010", date(2010, 3, 26), date(2013, 4, 14)),
+        ("england-scr-2013", date(2013, 4, 15), date(2015, 3, 25)),
         ("england-scr-2015", date(2015, 3, 26), date(2019, 9, 28)),
         ("england-2018", date(2018, 6, 29), date(2023, 12, 14)),
         ("england-2023", date(2023, 12, 15), None),
@@ -169,7 +175,10 @@ def test_every_trigger_refused_from_every_other_state(rulebook_id: str) -> None:
 @pytest.mark.parametrize("rulebook_id", SHIPPED)
 def test_final_state_and_start(rulebook_id: str) -> None:
     rb = RULEBOOKS[rulebook_id]
-    assert rb.final_states == {"closed"}
+    # A withdrawn notification (issue 17) is final too: nothing more is done under it.
+    withdrawn = {"notification_withdrawn"} if rulebook_id.startswith("england") else set()
+    assert rb.final_states == {"closed", *withdrawn}
+    assert all(rb.triggers_from(s) == [] for s in withdrawn)
     # Only a fact may be recorded on a closed case: the report's withdrawal.
     assert rb.triggers_from("closed") == ["withdraw_publication"]
     assert all(t.dest is None for t in rb.transitions if "closed" in t.source)

@@ -3,14 +3,18 @@
 Contracts:
 - Only an Argon2id hash (argon2-cffi's defaults, RFC 9106) is stored; a password is never
   logged, audited or returned. A hash made with older parameters is renewed at sign-in.
-- A password has 12 to 256 characters and is not in config/common-passwords.txt (shipped
-  with the project, compared case-insensitively, also with trailing digits and symbols
-  removed), nor the username. No online look-up.
+- A password has 12 to 256 characters, does not contain the username, and is not in
+  config/common-passwords.txt (shipped with the project; no online look-up) once both
+  are normalised alike: lower case, only letters and digits kept (so symbols and spaces
+  anywhere do not make a common password new), compared as it is and with the digits
+  at its start and end removed ("q1w2e3r4t5y6!!" and "!!qwertyuiop12" are refused; a
+  common word inside a longer passphrase is not).
 - `sign_in` gives the same answer (an outcome without a principal) for an unknown
   username, a user without a password, a disabled user and a wrong password, and spends
   one Argon2 verification on each, so their timing is alike.
 - Failures are counted per username (known or not, so a lockout reveals nothing) and per
-  client address in `sign_in_failures`, shared by every worker process. Past a threshold
+  client address in `sign_in_failures`, shared by every worker process; each count is
+  one atomic upsert (`count_failure`), so processes failing at once lose no count. Past a threshold
   in the window the key is locked until `lockout` has passed: while locked, even the
   right password is refused. A success clears the username's count (not the address's).
 - The caller commits the outcome's transaction before answering, so failures count even
@@ -25,24 +29,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Table, and_, case, delete, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from workflow.access import sessions
 from workflow.access.account_audit import Actor, record, user_detail
 from workflow.access.accounts import principal_for
 from workflow.access.principal import Principal
 from workflow.errors import InvalidFacts
 from workflow.models import SignInFailures, User, UserPassword
+from workflow.models.base import UTCDateTime
 
+METHOD = "password"  # a web session's sign-in method (web_session.method)
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # Argon2 takes any length; a bound keeps a request's cost bounded
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "config" / "common-passwords.txt"
 _HASHER = PasswordHasher()  # Argon2id
-_TRAILING = re.compile(r"[\d\W_]+$")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,15 @@ class LockoutPolicy:
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=15)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LockoutPolicy:
+        return cls(
+            account_failures=settings.sign_in_account_failures,
+            address_failures=settings.sign_in_address_failures,
+            window=timedelta(minutes=settings.sign_in_window_minutes),
+            lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+        )
+
 
 @dataclass(frozen=True)
 class SignInOutcome:
@@ -64,10 +82,23 @@ class SignInOutcome:
     locked_until: datetime | None = None
 
 
+def _normal(text: str) -> str:
+    """Lower case, letters and digits only: "Q1w2-e3r4!" -> "q1w2e3r4"."""
+    return _NOT_ALNUM.sub("", text.lower())
+
+
 @cache
 def common_passwords() -> frozenset[str]:
+    """The shipped list, each entry normalised as a candidate is (`_normal`)."""
     lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(x.strip().lower() for x in lines if x.strip() and not x.startswith("#"))
+    found = (_normal(x) for x in lines if x.strip() and not x.startswith("#"))
+    return frozenset(x for x in found if x)
+
+
+def _is_common(password: str) -> bool:
+    base = _normal(password)
+    forms = {base, base.rstrip("0123456789"), base.lstrip("0123456789"), base.strip("0123456789")}
+    return any(f and f in common_passwords() for f in forms)
 
 
 def check_rules(password: str, username: str) -> None:
@@ -76,11 +107,9 @@ def check_rules(password: str, username: str) -> None:
         raise InvalidFacts(f"a password needs at least {MIN_LENGTH} characters", "password")
     if len(password) > MAX_LENGTH:
         raise InvalidFacts(f"a password has at most {MAX_LENGTH} characters", "password")
-    lowered = password.lower()
-    common = common_passwords()
-    if lowered in common or _TRAILING.sub("", lowered) in common:
+    if _is_common(password):
         raise InvalidFacts("this password is too common: choose another", "password")
-    if username.lower() in lowered:
+    if username.lower() in password.lower():
         raise InvalidFacts("a password must not contain the username", "password")
 
 
@@ -129,29 +158,52 @@ def _locked(session: Session, key: str, now: datetime) -> datetime | None:
     return None
 
 
-def _fail(
+def count_failure(
     session: Session, key: str, limit: int, now: datetime, policy: LockoutPolicy, by: Actor
 ) -> datetime | None:
-    """Count one failure of `key`; the lock's end if this failure locks it."""
-    row = session.get(SignInFailures, key)
-    expired = row is not None and (
-        (row.locked_until is not None and row.locked_until <= now)
-        or row.first_failed_at + policy.window <= now
+    """Count one failure of `key`; the lock's end if this failure locks it.
+
+    One atomic INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite alike) adds the
+    failure to the stored count, or starts a new count when the window has passed or
+    an earlier lock has ended; a read-then-write would lose a count (or fail on the
+    primary key) when two processes count at once. Then one conditional UPDATE sets
+    the lock, so only the failure that reached the limit locks and audits it."""
+    table = cast(Table, SignInFailures.__table__)
+    c, at = table.c, literal(now, UTCDateTime())
+    insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )(table)
+    restart = or_(
+        and_(c.locked_until.is_not(None), c.locked_until <= now),
+        and_(c.locked_until.is_(None), c.first_failed_at <= now - policy.window),
     )
-    if row is None:
-        row = SignInFailures(key=key, failures=0, first_failed_at=now, locked_until=None)
-        session.add(row)
-    elif expired:
-        row.failures, row.first_failed_at, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= limit and row.locked_until is None:
-        row.locked_until = now + policy.lockout
-        kind = key.split(":", 1)[0]  # the username or address itself stays out of the record
-        record(
-            session, by, now, "account.sign_in_locked", {"locked": kind, "failures": row.failures}
+    upsert = (
+        insert.values(key=key, failures=1, first_failed_at=now, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=[c.key],
+            set_={
+                "failures": case((restart, 1), else_=c.failures + 1),
+                "first_failed_at": case((restart, at), else_=c.first_failed_at),
+                "locked_until": case((restart, None), else_=c.locked_until),
+            },
         )
-        return row.locked_until
-    return None
+        .returning(c.failures)
+    )
+    failures = int(session.execute(upsert).scalar_one())
+    if failures < limit:
+        return None
+    until = now + policy.lockout
+    locked = session.execute(
+        update(SignInFailures)
+        .where(SignInFailures.key == key, SignInFailures.locked_until.is_(None))
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # already locked by a failure counted at the same time
+    kind = key.split(":", 1)[0]  # the username or address itself stays out of the record
+    record(session, by, now, "account.sign_in_locked", {"locked": kind, "failures": failures})
+    return until
 
 
 def sign_in(
@@ -176,9 +228,7 @@ def sign_in(
         record(session, by, now, "account.sign_in_refused", {"reason": "locked"}, changed=False)
         return SignInOutcome(None, max(locked))
     if right and user is not None and user.is_active and stored is not None:
-        row = session.get(SignInFailures, user_key)
-        if row is not None:
-            session.delete(row)
+        session.execute(delete(SignInFailures).where(SignInFailures.key == user_key))
         if _HASHER.check_needs_rehash(stored.password_hash):
             stored.password_hash = hash_password(password)
         session.flush()
@@ -186,8 +236,8 @@ def sign_in(
     detail = {"user_id": str(user.id)} if user is not None else {"user_id": None}
     record(session, by, now, "account.sign_in_failed", detail, changed=False)
     ends = [
-        _fail(session, user_key, policy.account_failures, now, policy, by),
-        _fail(session, addr_key, policy.address_failures, now, policy, by),
+        count_failure(session, user_key, policy.account_failures, now, policy, by),
+        count_failure(session, addr_key, policy.address_failures, now, policy, by),
     ]
     session.flush()
     return SignInOutcome(None, max((t for t in ends if t), default=None))

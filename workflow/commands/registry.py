@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from workflow.commands import (
+    branches,
     closure,
     commissioning,
     intake,
@@ -20,7 +21,16 @@ from workflow.commands import (
 )
 from workflow.commands.base import Command
 
-_MODULES = (intake, rapid_review, commissioning, publication, closure, involvement, thematic)
+_MODULES = (
+    intake,
+    rapid_review,
+    branches,
+    commissioning,
+    publication,
+    closure,
+    involvement,
+    thematic,
+)
 
 
 def _commands() -> Iterator[type[Command]]:

@@ -124,12 +124,8 @@ def search(
         # read it (least privilege; viewers and the national role search by theme).
         where.append(case_filter(ctx.principal, Perm.CASE_READ_PERSONAL))
         rec_where.append(case_filter(ctx.principal, Perm.CASE_READ_PERSONAL))
-        in_rec = Recommendation.text.icontains(q, autoescape=True)
-        narrative = [
-            Case.details[path].as_string().icontains(q, autoescape=True) for path in NARRATIVE
-        ]
-        where.append(or_(*narrative, Case.id.in_(select(Recommendation.case_id).where(in_rec))))
-        rec_where.append(in_rec)
+        where.append(mentions(q))
+        rec_where.append(Recommendation.text.icontains(q, autoescape=True))
     cases = list(
         session.scalars(
             select(Case).where(*where).order_by(Case.created_at.desc(), Case.id).limit(limit)
@@ -152,6 +148,14 @@ def search(
             for r, c in recs
         ],
     )
+
+
+def mentions(q: str) -> ColumnElement[bool]:
+    """Cases whose narrative or recommendations contain `q` (see `search`). Personal
+    data: the caller also limits the cases to those it may read (CASE_READ_PERSONAL)."""
+    in_rec = Recommendation.text.icontains(q, autoescape=True)
+    narrative = [Case.details[path].as_string().icontains(q, autoescape=True) for path in NARRATIVE]
+    return or_(*narrative, Case.id.in_(select(Recommendation.case_id).where(in_rec)))
 
 
 def _check_theme(taxonomy: Taxonomy, principal: Principal, slug: str | None) -> Theme | None:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import repository
-from workflow.access.permissions import command
+from workflow.access.permissions import Perm, command
 from workflow.access.principal import Principal
 from workflow.deadlines import DeadlineState, DeadlineStatus
 from workflow.errors import InvalidFacts
@@ -23,6 +23,7 @@ from workflow.repository import CaseQuery, DeadlineFilter
 from workflow.rulebook import Rulebook, RulebookRegistry
 from workflow.services import clock
 from workflow.services.access import case_filter, sees_personal_data, visible_case
+from workflow.services.learning import mentions
 
 __all__ = ["CaseView", "NextAction", "visible_case"]
 from workflow.context import Context
@@ -109,6 +110,16 @@ class CaseListRequest:
     deadline: str | None = None
     deadline_state: str | None = None
     sort: str = "newest"
+    reference: str | None = None  # a part of the local reference or title
+    text: str | None = None  # in the narrative: only cases whose narrative the caller reads
+
+
+def may_search_text(principal: Principal) -> bool:
+    """Whether a text search can find anything for `principal`: it searches only the
+    cases whose narrative (personal data) the caller may read."""
+    return principal.has_national_scope(Perm.CASE_READ_PERSONAL) or bool(
+        principal.partnerships_with(Perm.CASE_READ_PERSONAL, scopes=("partnership", "assigned"))
+    )
 
 
 def list_cases(
@@ -120,6 +131,18 @@ def list_cases(
     cursor: str | None = None,
 ) -> tuple[list[Case], str | None]:
     """The caller's cases; `due_within` counts working days of England and Wales."""
+    return repository.list_cases(
+        session,
+        visible=case_filter(ctx.principal),
+        query=case_query(session, ctx, request),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def case_query(session: Session, ctx: Context, request: CaseListRequest) -> CaseQuery:
+    """`request` checked against the rulebooks and the caller's partnerships (InvalidFacts
+    naming the field), as a repository query; the caller adds `case_filter`."""
     r = request
     known = ctx.rulebooks.vocabulary()
     for field, values in (
@@ -155,7 +178,7 @@ def list_cases(
                 ctx.today, r.due_within
             )
         wanted = DeadlineFilter(today=ctx.today, name=r.deadline, overdue=r.overdue, due_by=due_by)
-    query = CaseQuery(
+    return CaseQuery(
         states=r.states,
         stages=r.stages,
         rulebook_id=r.rulebook,
@@ -166,10 +189,18 @@ def list_cases(
         deadline=wanted,
         deadline_state=(r.deadline, r.deadline_state) if r.deadline_state else None,
         oldest_first=r.sort == "oldest",
+        reference=(r.reference or "").strip() or None,
+        extra=_text_search(ctx, r.text),
     )
-    return repository.list_cases(
-        session, visible=case_filter(ctx.principal), query=query, limit=limit, cursor=cursor
-    )
+
+
+def _text_search(ctx: Context, text: str | None) -> list[ColumnElement[bool]]:
+    """The narrative search's conditions: only the cases whose narrative the caller may
+    read (the permission that shows it; disclosure.py), so a match reveals nothing."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    return [case_filter(ctx.principal, Perm.CASE_READ_PERSONAL), mentions(text)]
 
 
 def timeline(session: Session, ctx: Context, case_id: uuid.UUID) -> tuple[list[CaseEvent], bool]:
