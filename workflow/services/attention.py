@@ -43,7 +43,7 @@ from workflow.models import (
 from workflow.rulebook import Rulebook
 from workflow.services.access import case_filter
 from workflow.services.action_plan import OPEN_STATUSES
-from workflow.words import term, working_days
+from workflow.words import word, working_days
 
 _CASE_COLUMNS = (
     Case.id,
@@ -184,7 +184,7 @@ def _deadlines(
     for row in rows:
         rulebook = _rulebook(ctx, row)
         found = next((d for d in rulebook.deadlines if d.name == row.name), None)
-        title = found.title if found else term(row.name)
+        title = found.title if found else word(row.name)
         division = (found.calendar if found else None) or rulebook.calendar
         overdue, when = _lateness(ctx, division, codes.get(row.partnership_id), row.due_date)
         items.append(Item(_ref(row), f"{title} {when}", overdue, row.due_date))
@@ -222,7 +222,7 @@ def _actions(
         rulebook = _rulebook(ctx, row)
         code = codes.get(row.partnership_id)
         overdue, when = _lateness(ctx, rulebook.calendar, code, action.due_date)
-        agency = action.agency_name or term(action.agency)
+        agency = action.agency_name or word(action.agency)
         whose = "Your action" if mine else "Action"
         reason = f"{whose} for recommendation {row.number} ({agency}) {when}"
         shown = shows_personal(
@@ -291,8 +291,8 @@ def _stalled(
         days = calendar.working_days_between(since, ctx.today)
         if days <= policy.stalled_after(row.stage):
             continue
-        state = term(row.state)
-        reason = f"In '{state}' ({term(row.stage).lower()} stage) for {working_days(days)}"
+        state = word(row.state)
+        reason = f"In '{state}' ({word(row.stage).lower()} stage) for {working_days(days)}"
         items.append(Item(_ref(row), reason, True, None))
     return items[: policy.limit], len(items)
 
@@ -313,7 +313,7 @@ def _reviews(session: Session, ctx: Context, visible: ColumnElement[bool]) -> li
     items = []
     for row in rows:
         due: date | None = row.next_due_date
-        reason = f"You review this case: in '{term(row.state)}'"
+        reason = f"You review this case: in '{word(row.state)}'"
         if due is not None:
             reason += (
                 f", next deadline {'overdue since' if due < ctx.today else 'due'} {due:%-d %B %Y}"
