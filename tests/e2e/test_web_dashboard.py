@@ -279,9 +279,9 @@ def test_a_browser_signs_in_and_sees_a_case_change_without_reloading(
             _check_page(page)
             page.get_by_label("API token").fill(api.http.headers["Authorization"][7:])
             page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_role("heading", name="Overdue deadlines")).to_be_visible()
+            expect(page.get_by_role("heading", name="What needs attention")).to_be_visible()
             expect(page.get_by_role("row", name="NS-2025-007").first).to_contain_text(
-                "Red Overdue by"
+                "overdue by"
             )
             _check_page(page, "dashboard")
 
