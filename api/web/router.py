@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep
 from api.schemas.actions import ActionPlanOut
-from api.schemas.cases import CaseOut, CaseSummary, TimelineEvent
+from api.schemas.cases import CaseOut, TimelineEvent
 from api.schemas.deadlines import DeadlineOut
 from api.web.session import JsonCtx, PageCtx, render, router
 from workflow.context import Context
@@ -35,8 +34,6 @@ __all__ = ["missing_assets", "router", "static_files"]
 STATIC_DIR = Path(__file__).parent / "static"
 # Copied from the pinned npm package by `make install` (Makefile: ASSETS); not in git.
 GOVUK_ASSETS = ("govuk/govuk-frontend.min.css", "govuk/govuk-frontend.min.js")
-MAX_CASES = 200
-_RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
 
 
 def static_files() -> StaticFiles:
@@ -54,65 +51,8 @@ def missing_assets() -> str | None:
     )
 
 
-# --- the dashboard ---
-
-
-@dataclass(frozen=True)
-class Row:
-    case: CaseSummary
-    deadlines: list[DeadlineOut]  # to meet (overdue or pending), most urgent first
-
-    @property
-    def overdue(self) -> list[DeadlineOut]:
-        return [d for d in self.deadlines if d.state == "overdue"]
-
-
-def _urgency(d: DeadlineOut | None) -> tuple[int, date]:
-    if d is None:
-        return (4, date.max)
-    return (_RAG_ORDER.get(d.rag or "", 3), d.due_date or date.max)
-
-
-def _dashboard(session: Session, ctx: Context) -> tuple[list[Row], bool]:
-    cases, more = queries.list_cases(session, ctx, queries.CaseListRequest(), limit=MAX_CASES)
-    rows = []
-    for case in cases:
-        view = queries.view_of(session, ctx, case)
-        open_ = [
-            DeadlineOut.of(d)
-            for d in view.deadlines
-            if d.state in ("overdue", "pending") and d.kind == "due_by"
-        ]
-        rows.append(Row(CaseSummary.of(case), sorted(open_, key=_urgency)))
-    return rows, more is not None
-
-
-def _stage_order(ctx: Context) -> list[str]:
-    books = [ctx.rulebooks.get(ctx.rulebooks.default_id), *ctx.rulebooks.all()]
-    return list(dict.fromkeys(s.stage for rb in books for s in rb.states))
-
-
-@router.get("/", response_class=HTMLResponse)
-async def dashboard(request: Request, services: ServicesDep, ctx: PageCtx) -> HTMLResponse:
-    rows, more = await services.read(lambda s: _dashboard(s, ctx))
-    rows.sort(key=lambda r: (not r.overdue, _urgency(next(iter(r.deadlines), None))))
-    order = _stage_order(ctx)
-    stages = sorted({r.case.stage for r in rows}, key=lambda s: [*order, s].index(s))
-    overdue = sorted(
-        ((r, d) for r in rows for d in r.overdue), key=lambda rd: -(rd[1].working_days_late or 0)
-    )
-    return render(
-        request,
-        "dashboard.html",
-        {
-            "principal": ctx.principal,
-            "nav": "cases",
-            "rows": rows,
-            "stages": [(s, [r for r in rows if r.case.stage == s]) for s in stages],
-            "overdue": overdue,
-            "more": more,
-        },
-    )
+# The home page (What needs attention) is api/web/attention.py; the cases page,
+# api/web/case_list.py.
 
 
 # --- one case ---

@@ -37,6 +37,7 @@ from workflow.access.principal import Principal
 from workflow.context import LOCAL_ZONE, Context
 from workflow.errors import NotAuthenticated, RateLimited
 from workflow.inputs import neutralise
+from workflow.words import word
 
 COOKIE = "casereview_session"
 SIGN_IN = "/session"
@@ -133,8 +134,8 @@ JsonCtx = Annotated[Context, Depends(json_context)]
 
 
 def label(name: str | None) -> str:
-    """`notification_due` -> `Notification due`."""
-    return (name or "").replace("_", " ").replace("-", " ").capitalize()
+    """A code in words (workflow/words.py): `notification_due` -> `Notification due`."""
+    return word(name)
 
 
 def when(value: date | datetime | None) -> str:

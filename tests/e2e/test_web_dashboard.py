@@ -291,10 +291,8 @@ def test_a_browser_signs_in_and_sees_a_case_change_without_reloading(
             page.get_by_label("Username").fill("sam.patel")
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_role("heading", name="Overdue deadlines")).to_be_visible()
-            expect(page.get_by_role("row", name="NS-2025-007").first).to_contain_text(
-                "Red Overdue by"
-            )
+            expect(page.get_by_role("heading", name="What needs attention")).to_be_visible()
+            expect(page.get_by_role("row", name="NS-2025-007").first).to_contain_text("overdue by")
             _check_page(page, "dashboard")
 
             page.get_by_role("link", name="NS-2025-003").first.click()

@@ -238,7 +238,13 @@ def list_tokens(session: Session, username: str | None = None) -> list[tuple[Api
 
 def principal_for(session: Session, user: User) -> Principal:
     rows = session.execute(
-        select(Membership.partnership_id, Partnership.code, Membership.role, Partnership.nation)
+        select(
+            Membership.partnership_id,
+            Partnership.code,
+            Membership.role,
+            Partnership.nation,
+            Partnership.name,
+        )
         .join(Partnership, Partnership.id == Membership.partnership_id)
         .where(Membership.user_id == user.id)
     )
@@ -248,7 +254,9 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
-        grants=tuple(Grant(pid, code, role, nation) for pid, code, role, nation in rows),
+        grants=tuple(
+            Grant(pid, code, role, nation, name) for pid, code, role, nation, name in rows
+        ),
         assigned_cases=frozenset(assigned),
         is_system_admin=user.is_system_admin,
     )

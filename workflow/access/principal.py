@@ -16,6 +16,7 @@ class Grant:
     partnership_code: str
     role: str
     nation: str = "england"  # the partnership's (workflow/nations.py)
+    partnership_name: str = ""  # for people (the web header); the code when not given
 
     # Cached on the instance (a Principal, and its grants, live in the token cache):
     # looking the role up in the table per call was most of a permission check.
@@ -75,3 +76,14 @@ class Principal:
     @property
     def label(self) -> str:
         return self.username
+
+    @property
+    def partnerships_label(self) -> str:
+        """Whose cases this person works on, for a page header: the partnership's name,
+        "All partnerships" for a national role, or the names of several."""
+        if any(g.scope == "all" for g in self.grants):
+            return "All partnerships"
+        names = sorted({g.partnership_name or g.partnership_code for g in self.grants})
+        if len(names) <= 2:
+            return " and ".join(names) or "No partnership"
+        return f"{len(names)} partnerships"

@@ -87,6 +87,7 @@ class Item:
     overdue: bool
     due_date: date | None = None
     detail: str | None = None  # an action's description, when shown (personal data)
+    status: str = "Due soon"  # a word for the row's tag: Overdue, Due soon, Stalled, Open
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _rulebook(ctx: Context, row: Any) -> Rulebook:
     return ctx.rulebooks.get(row.rulebook_id, row.rulebook_version)
 
 
-def _lateness(ctx: Context, division: str, code: str | None, due: date) -> tuple[bool, str]:
+def lateness(ctx: Context, division: str, code: str | None, due: date) -> tuple[bool, str]:
     """(overdue, "overdue by 3 working days" / "due today" / "due in 2 working days")."""
     calendar = ctx.calendars.calendar(division, code)
     today = ctx.today
@@ -186,8 +187,9 @@ def _deadlines(
         found = next((d for d in rulebook.deadlines if d.name == row.name), None)
         title = found.title if found else word(row.name)
         division = (found.calendar if found else None) or rulebook.calendar
-        overdue, when = _lateness(ctx, division, codes.get(row.partnership_id), row.due_date)
-        items.append(Item(_ref(row), f"{title} {when}", overdue, row.due_date))
+        overdue, when = lateness(ctx, division, codes.get(row.partnership_id), row.due_date)
+        status = "Overdue" if overdue else "Due soon"
+        items.append(Item(_ref(row), f"{title} {when}", overdue, row.due_date, status=status))
     return items, total
 
 
@@ -202,10 +204,11 @@ def _actions(
 ) -> tuple[list[Item], int, list[uuid.UUID]]:
     """Open actions due within the window (all of the person's own when `mine`)."""
     where = [visible, Action.status.in_(OPEN_STATUSES)]
+    window = _until(ctx, policy.action_working_days)
     if mine:
         where.append(Action.owner_username == ctx.principal.username)
     else:
-        where.append(Action.due_date <= _until(ctx, policy.action_working_days))
+        where.append(Action.due_date <= window)
     base = (
         select(*_CASE_COLUMNS, Action, Recommendation.number)
         .join(Case, Case.id == Action.case_id)
@@ -221,7 +224,7 @@ def _actions(
         action: Action = row.Action
         rulebook = _rulebook(ctx, row)
         code = codes.get(row.partnership_id)
-        overdue, when = _lateness(ctx, rulebook.calendar, code, action.due_date)
+        overdue, when = lateness(ctx, rulebook.calendar, code, action.due_date)
         agency = action.agency_name or word(action.agency)
         whose = "Your action" if mine else "Action"
         reason = f"{whose} for recommendation {row.number} ({agency}) {when}"
@@ -231,7 +234,9 @@ def _actions(
         if shown:
             personal.append(row.id)
         detail = action.description if shown else None
-        items.append(Item(_ref(row), reason, overdue, action.due_date, detail))
+        soon = overdue or action.due_date <= window
+        status = "Overdue" if overdue else "Due soon" if soon else "Open"
+        items.append(Item(_ref(row), reason, overdue, action.due_date, detail, status))
     return items, total, personal
 
 
@@ -293,7 +298,7 @@ def _stalled(
             continue
         state = word(row.state)
         reason = f"In '{state}' ({word(row.stage).lower()} stage) for {working_days(days)}"
-        items.append(Item(_ref(row), reason, True, None))
+        items.append(Item(_ref(row), reason, False, None, status="Stalled"))
     return items[: policy.limit], len(items)
 
 
@@ -318,5 +323,6 @@ def _reviews(session: Session, ctx: Context, visible: ColumnElement[bool]) -> li
             reason += (
                 f", next deadline {'overdue since' if due < ctx.today else 'due'} {due:%-d %B %Y}"
             )
-        items.append(Item(_ref(row), reason, due is not None and due < ctx.today, due))
+        late = due is not None and due < ctx.today
+        items.append(Item(_ref(row), reason, late, due, status="Overdue" if late else "Open"))
     return items

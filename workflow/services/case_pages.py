@@ -23,12 +23,16 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from workflow import repository
+from workflow.access.permissions import Perm
+from workflow.access.principal import Principal
 from workflow.context import Context
 from workflow.errors import InvalidFacts
-from workflow.models import Case
+from workflow.models import Case, Partnership
 from workflow.repository import InvalidCursor
 from workflow.services.access import case_filter
+from workflow.services.attention import lateness
 from workflow.services.queries import CaseListRequest, case_query
+from workflow.words import word
 
 SORTS = {
     "newest": "Newest first",
@@ -39,12 +43,48 @@ _NO_DUE_DATE = date(9999, 12, 31)  # sorts cases with no pending deadline last
 
 
 @dataclass(frozen=True)
+class NextDeadline:
+    title: str  # the rulebook's words for it
+    due_date: date
+    overdue: bool
+    when: str  # "overdue by 3 working days", "due today", "due in 2 working days"
+
+
+@dataclass(frozen=True)
 class CasePage:
     cases: list[Case]
-    next_deadlines: dict[uuid.UUID, tuple[str, date]]  # case -> (deadline name, due date)
+    next_deadlines: dict[uuid.UUID, NextDeadline]  # each case's earliest pending one
     next_cursor: str | None
     previous_cursor: str | None
     total: int  # cases matching the filters, every page
+    partnerships: dict[uuid.UUID, str]  # id -> name, of the cases on the page
+
+
+def _next_deadlines(
+    session: Session, ctx: Context, cases: list[Case], codes: dict[uuid.UUID, str]
+) -> dict[uuid.UUID, NextDeadline]:
+    out = {}
+    found = repository.next_deadlines(session, [c.id for c in cases])
+    for case in cases:
+        if case.id not in found:
+            continue
+        name, due = found[case.id]
+        rulebook = ctx.rulebooks.get(case.rulebook_id, case.rulebook_version)
+        rule = next((d for d in rulebook.deadlines if d.name == name), None)
+        division = (rule.calendar if rule else None) or rulebook.calendar
+        overdue, when = lateness(ctx, division, codes.get(case.partnership_id), due)
+        out[case.id] = NextDeadline(rule.title if rule else word(name), due, overdue, when)
+    return out
+
+
+def partnerships_of(session: Session, principal: Principal) -> list[tuple[str, str]]:
+    """(code, name) of the partnerships whose cases the caller may list, by name: a
+    national role's are every partnership."""
+    stmt = select(Partnership.code, Partnership.name).order_by(Partnership.name)
+    if not principal.has_national_scope(Perm.CASE_LIST):
+        ids = principal.partnerships_with(Perm.CASE_LIST, scopes=("partnership", "assigned"))
+        stmt = stmt.where(Partnership.id.in_(ids))
+    return [(code, name) for code, name in session.execute(stmt)]
 
 
 def _key_columns(sort: str) -> list[Any]:  # SQL expressions
@@ -121,12 +161,20 @@ def page_of_cases(
     cases = rows[:limit] if forwards else list(reversed(rows[:limit]))
     has_next = more if forwards else key is not None
     has_previous = key is not None if forwards else more
+    named = session.execute(
+        select(Partnership.id, Partnership.code, Partnership.name).where(
+            Partnership.id.in_({c.partnership_id for c in cases})
+        )
+    ).all()
+    names = {pid: name for pid, _, name in named}
+    codes = {pid: code for pid, code, _ in named}
     return CasePage(
         cases=cases,
-        next_deadlines=repository.next_deadlines(session, [c.id for c in cases]),
+        next_deadlines=_next_deadlines(session, ctx, cases, codes),
         next_cursor=encode("next", sort, _key_of(cases[-1], sort)) if cases and has_next else None,
         previous_cursor=encode("previous", sort, _key_of(cases[0], sort))
         if cases and has_previous
         else None,
         total=total,
+        partnerships=names,
     )
