@@ -27,6 +27,7 @@ from api.routes import (
     cases,
     changes,
     commands,
+    corrections,
     dashboard,
     documents,
     exports,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         health,
         commands,
+        corrections,
         cases,
         rulebooks,
         admin,
