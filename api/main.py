@@ -27,6 +27,7 @@ from api.routes import (
     cases,
     changes,
     commands,
+    corrections,
     dashboard,
     documents,
     exports,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         health,
         commands,
+        corrections,
         cases,
         rulebooks,
         admin,

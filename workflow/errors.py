@@ -55,6 +55,11 @@ class InvalidFacts(DomainError):
         self.field = field
 
 
+class HistoryConflict(InvalidFacts):
+    """A correction that would make the case's recorded history impossible under its
+    rulebook (a state it could not have reached). `field` names the corrected field."""
+
+
 class VersionMismatch(DomainError):
     """The caller's If-Match version is not the case's current version."""
 
