@@ -118,8 +118,18 @@ def _form_page(
 
 
 async def _standing(
-    request: Request, services: ServicesDep, ctx: Context, case_id: uuid.UUID, path: str
+    request: Request,
+    services: ServicesDep,
+    ctx: Context,
+    case_id: uuid.UUID,
+    path: str,
+    *,
+    opening: bool,
 ) -> tuple[type[Command], Standing] | HTMLResponse:
+    """The command of `path` and the case as the form sees it, or the page that refuses.
+    Opening a form (`opening`) also needs the action allowed in the case's state now; a
+    posted form leaves that to the domain, behind the idempotent replay, so a double click
+    lands on the case it changed rather than on "you cannot do this"."""
     cls = BY_PATH.get(path)
     if cls is None:
         return _not_found(request, ctx)
@@ -129,7 +139,7 @@ async def _standing(
         return _not_found(request, ctx)
     if not at.may:
         return _cannot(request, ctx, refusal(command_perm(cls.trigger)).capitalize(), 403)
-    if not at.now:
+    if opening and not at.now:
         said = f"You cannot do this while the case is at “{word(at.state)}”."
         return _cannot(request, ctx, said, 409)
     return cls, at
@@ -139,7 +149,7 @@ async def _standing(
 async def command_form(
     case_id: uuid.UUID, path: str, request: Request, services: ServicesDep, ctx: PageCtx
 ) -> HTMLResponse:
-    found = await _standing(request, services, ctx, case_id, path)
+    found = await _standing(request, services, ctx, case_id, path, opening=True)
     if isinstance(found, HTMLResponse):
         return found
     cls, at = found
@@ -154,7 +164,7 @@ async def command_post(
     form = await posting.posted(request)
     if not posting.proved(request, form):
         return render(request, "refused.html", {"principal": ctx.principal}, 403)
-    found = await _standing(request, services, ctx, case_id, path)
+    found = await _standing(request, services, ctx, case_id, path, opening=False)
     if isinstance(found, HTMLResponse):
         return found
     cls, at = found

@@ -92,6 +92,7 @@ def test_a_form_keeps_the_answers_after_an_error_and_records_once(
     assert _version(database, case_id) == 2
     again = raw.post(url, data=good, follow_redirects=False)  # a double click
     assert again.status_code != 500
+    assert again.status_code == 303  # the replay: back to the case it changed
     assert _version(database, case_id) == 2  # recorded once
 
 
