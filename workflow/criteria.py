@@ -27,7 +27,9 @@ class IncidentCriteria(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nature: Nature = Field(description="death (includes suspected suicide), serious_harm, other")
+    nature: Nature = Field(
+        description="A death (a suspected suicide included), serious harm, or something else."
+    )
     abuse_or_neglect: AbuseOrNeglect
     child_age_years: int | None = Field(
         default=None,
