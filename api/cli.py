@@ -18,13 +18,13 @@ from sqlalchemy.engine import make_url
 
 from api import cli_accounts, cli_audit, cli_data, cli_notify, cli_ops
 from config.settings import Settings, check_proxy_addresses, get_settings
-from workflow import migrate
 from workflow.access import disclosure
 from workflow.access.permissions import markdown_refusals, markdown_table
-from workflow.calendars import CalendarBook
-from workflow.errors import DomainError, RulebookInvalid
+from workflow.core.calendars import CalendarBook
+from workflow.core.errors import DomainError, RulebookInvalid
+from workflow.jobs.maintenance import refresh_deadlines, unknown_calendar_partnerships
 from workflow.runtime import load_rulebooks, open_database
-from workflow.services.maintenance import refresh_deadlines, unknown_calendar_partnerships
+from workflow.storage import migrate
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:

@@ -20,10 +20,10 @@ from config.settings import get_settings
 from workflow.access import accounts, sign_on
 from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
-from workflow.calendar import Division
-from workflow.models import Membership, Partnership, User
-from workflow.nations import DEFAULT_NATION, NATIONS
+from workflow.core.calendar import Division
+from workflow.core.nations import DEFAULT_NATION, NATIONS
 from workflow.runtime import open_database
+from workflow.storage.models import Membership, Partnership, User
 
 ALL_ROLES = [r.value for r in Role]
 FIRST_ADMIN_ROLES = [Role.PARTNERSHIP_ADMIN, Role.NOTIFIER, Role.REVIEW_GROUP]

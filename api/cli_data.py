@@ -15,13 +15,13 @@ from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 from config.settings import get_settings
 from workflow.access import accounts
 from workflow.access.principal import Principal
-from workflow.calendars import CalendarBook
 from workflow.context import Context
-from workflow.errors import DomainError
+from workflow.core.calendars import CalendarBook
+from workflow.core.errors import DomainError
+from workflow.jobs.demo import load_demo
+from workflow.jobs.import_rows import COLUMNS, read_table
+from workflow.jobs.importer import import_rows
 from workflow.runtime import load_rulebooks, open_database
-from workflow.services.demo import load_demo
-from workflow.services.import_rows import COLUMNS, read_table
-from workflow.services.importer import import_rows
 
 
 class _Bars:

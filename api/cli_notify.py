@@ -14,13 +14,13 @@ from types import FrameType
 from typing import Any
 
 from config.settings import get_settings
-from workflow.calendars import CalendarBook
 from workflow.context import LOCAL_ZONE
-from workflow.database import DatabaseUnavailable
+from workflow.core.calendars import CalendarBook
 from workflow.notifications.retention import purge
 from workflow.notifications.sweep import sweep
 from workflow.notifications.worker import default_channels, run_once
 from workflow.runtime import notify_config, open_database
+from workflow.storage.database import DatabaseUnavailable
 
 log = logging.getLogger("casereview.worker")
 

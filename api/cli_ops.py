@@ -1,4 +1,4 @@
-"""`casereview backup | restore`: operations on the whole database (workflow/backup.py);
+"""`casereview backup | restore`: operations on the whole database (workflow/jobs/backup.py);
 `casereview documents clean-orphans`: what crashed uploads left in the document store
 (workflow/documents/cleanup.py)."""
 
@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config.settings import get_settings
-from workflow import backup
 from workflow.documents.cleanup import clean_uploads
 from workflow.documents.storage import LocalDiskStorage
+from workflow.jobs import backup
 from workflow.runtime import open_database
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.cli_accounts import _actor, _now
 from config.settings import get_settings
 from workflow.access import accounts, invites, passwords
-from workflow.errors import DomainError, InvalidFacts
+from workflow.core.errors import DomainError, InvalidFacts
 from workflow.notifications.channels import DeliveryFailed
 from workflow.notifications.invite_email import send_invite
 from workflow.runtime import notify_config, open_database

@@ -5,7 +5,7 @@ Pure ASGI, inside CORS and the request-id, security-header and access-log
 middleware. It answers itself only when everything is already known: an API
 token whose Principal is in the token cache (workflow/access/token_cache.py, same
 expiry check as the route), a case the caller may see (`Services.stamp`: one
-prebuilt query; on PostgreSQL on the event loop, workflow/loop_reader.py), and a
+prebuilt query; on PostgreSQL on the event loop, workflow/storage/loop_reader.py), and a
 matching tag, or for a summary caller the body the route rendered for this version,
 day and roles (api/summary_cache.py). Anything else (no or an uncached token, a JWT,
 a query string, a case not visible or missing, a personal representation, an
@@ -33,8 +33,8 @@ from api.errors import domain_error_response
 from api.observability import principal_id_var
 from workflow.access.oidc import looks_like_jwt
 from workflow.context import LOCAL_ZONE
-from workflow.database import DatabaseUnavailable
-from workflow.services import etags
+from workflow.reads import etags
+from workflow.storage.database import DatabaseUnavailable
 
 CASE_PATH = re.compile(r"/api/v1/cases/([0-9a-fA-F-]{36})")
 

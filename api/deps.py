@@ -34,17 +34,17 @@ from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache, generation
 from workflow.audit.verification import Anchor
-from workflow.calendars import CalendarBook
 from workflow.context import Context
-from workflow.database import Database, DatabaseUnavailable
+from workflow.core.calendars import CalendarBook
+from workflow.core.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
+from workflow.core.nations import NationBook
+from workflow.core.rulebook import RulebookRegistry
+from workflow.core.themes import Taxonomy
 from workflow.documents.storage import Storage
-from workflow.errors import NotAuthenticated, PreconditionRequired, SignOnUnavailable
-from workflow.loop_reader import PgLoopReader
-from workflow.nations import NationBook
-from workflow.rulebook import RulebookRegistry
-from workflow.services import etags
-from workflow.services.attention import AttentionPolicy
-from workflow.themes import Taxonomy
+from workflow.reads import etags
+from workflow.reads.attention import AttentionPolicy
+from workflow.storage.database import Database, DatabaseUnavailable
+from workflow.storage.loop_reader import PgLoopReader
 
 T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="An API token or a single sign-on JWT.")
@@ -96,7 +96,7 @@ class Services:
     async def stamp(self, principal: Principal, case_id: uuid.UUID) -> etags.CaseStamp:
         """`etags.case_stamp`: a case's version as this caller sees it (CaseNotFound if
         the caller may not see it), read from the database every time. On PostgreSQL
-        with a `pg_reader`, one round trip on the event loop (workflow/loop_reader.py);
+        with a `pg_reader`, one round trip on the event loop (workflow/storage/loop_reader.py);
         otherwise through `peek`."""
         if self.pg_reader is not None:
             row = await self.pg_reader.one(etags.STAMP, {"case_id": case_id})

@@ -19,8 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.observability import redact
-from workflow.database import DatabaseUnavailable
-from workflow.errors import (
+from workflow.core.errors import (
     CaseNotFound,
     CommandNotAllowed,
     Conflict,
@@ -31,6 +30,7 @@ from workflow.errors import (
     GuardRefused,
     HistoryConflict,
     IdempotencyKeyReused,
+    InvalidCursor,
     InvalidFacts,
     NotAuthenticated,
     PreconditionRequired,
@@ -44,7 +44,7 @@ from workflow.errors import (
 )
 from workflow.notifications.deliveries import DeliveryNotFound
 from workflow.notifications.subscriptions import SubscriptionNotFound
-from workflow.repository import InvalidCursor
+from workflow.storage.database import DatabaseUnavailable
 
 log = logging.getLogger("api")
 PROBLEM_JSON = "application/problem+json"

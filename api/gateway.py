@@ -24,14 +24,14 @@ from api import replays
 from api.deps import Services
 from api.replays import IdempotencyRequest
 from api.schemas.cases import CaseOut
+from workflow.access.scoping import sees_personal_data, visible_case
+from workflow.cases.refusals import record_refusal
 from workflow.context import Context
-from workflow.database import Database, DatabaseUnavailable
-from workflow.deadlines import DeadlineStatus
-from workflow.errors import DomainError, Forbidden
-from workflow.models import Case
-from workflow.services.access import sees_personal_data, visible_case
-from workflow.services.queries import view_of
-from workflow.services.refusals import record_refusal
+from workflow.core.deadlines import DeadlineStatus
+from workflow.core.errors import DomainError, Forbidden
+from workflow.reads.queries import view_of
+from workflow.storage.database import Database, DatabaseUnavailable
+from workflow.storage.models import Case
 
 
 @dataclass(frozen=True)

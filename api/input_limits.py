@@ -4,7 +4,7 @@
   naming `body`, found by a scan of the bytes before the body is parsed (no parser
   recursion, and no structure a request model could use is that deep: an incident
   is 3 levels).
-- Query parameters: every value obeys the character policy of workflow/inputs.py
+- Query parameters: every value obeys the character policy of workflow/core/inputs.py
   (single-line text), answered as a 422 naming `query.<name>`.
 
 Both answer through api/errors.py's table, like any other validation error.
@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from workflow.inputs import describe_refusal, refused_character
+from workflow.core.inputs import describe_refusal, refused_character
 
 MAX_JSON_DEPTH = 32
 # A JSON string, escapes included, or an unterminated one up to the end: strings are

@@ -42,17 +42,17 @@ from workflow.access.passwords import LockoutPolicy
 from workflow.access.rate_limit import RateLimits
 from workflow.access.sessions import SessionPolicy
 from workflow.access.token_cache import TokenCache
-from workflow.calendars import CalendarBook
-from workflow.database import Database
+from workflow.core.calendars import CalendarBook
+from workflow.core.errors import DomainError
+from workflow.core.nations import NationBook
+from workflow.core.themes import Taxonomy
 from workflow.documents.cleanup import clean_uploads
 from workflow.documents.storage import LocalDiskStorage
-from workflow.errors import DomainError
-from workflow.loop_reader import PgLoopReader
-from workflow.nations import NationBook
+from workflow.jobs.maintenance import unknown_calendar_partnerships
+from workflow.reads.attention import AttentionPolicy
 from workflow.runtime import audit_anchor, load_rulebooks, open_database
-from workflow.services.attention import AttentionPolicy
-from workflow.services.maintenance import unknown_calendar_partnerships
-from workflow.themes import Taxonomy
+from workflow.storage.database import Database
+from workflow.storage.loop_reader import PgLoopReader
 
 log = logging.getLogger("api")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workflow.services.feeds import FEED_PREFIX
+from workflow.reads.feeds import FEED_PREFIX
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 principal_id_var: ContextVar[str | None] = ContextVar("principal_id", default=None)

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from workflow.errors import IdempotencyKeyReused
-from workflow.models.base import Base, JSONType, UTCDateTime
+from workflow.core.errors import IdempotencyKeyReused
+from workflow.storage.models import Base, JSONType, UTCDateTime
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

@@ -7,7 +7,7 @@ rendered JSON keyed by what the case's ETag is made of (case id, version, today)
 plus the roles reaching the case (they decide `allowed_actions`, as in the
 next-actions tag). A key holds the version read with the body, so an entry can
 never be served for another version of the case, in this worker or any other;
-what the ETag does not cover (see workflow/services/etags.py) is equally stale
+what the ETag does not cover (see workflow/reads/etags.py) is equally stale
 here. Personal representations are never cached. Bounded, least recently used
 first out; safe from the event loop and worker threads.
 """

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access import accounts
 from workflow.access.account_audit import Actor
-from workflow.database import Database
-from workflow.models import (
+from workflow.storage.database import Database
+from workflow.storage.models import (
     Action,
     Case,
     CaseDeadline,

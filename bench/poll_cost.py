@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from api.main import create_app  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from tests.support.factories import BODIES, incident  # noqa: E402
-from workflow import migrate  # noqa: E402
 from workflow.access import accounts  # noqa: E402
 from workflow.access.account_audit import Actor  # noqa: E402
 from workflow.runtime import open_database  # noqa: E402
+from workflow.storage import migrate  # noqa: E402
 
 Request: TypeAlias = tuple[str, dict[str, str], int]  # path, headers, expected status
 STEPS = {

@@ -28,9 +28,9 @@ from bench.harness import Server, product_env, require_wrk
 from bench.table import Row, absolute, growth, info, render
 from config.settings import Settings
 from tests.support.postgres import ExistingServer, ThrowawayCluster
-from workflow import migrate
-from workflow.database import Database
 from workflow.runtime import open_database
+from workflow.storage import migrate
+from workflow.storage.database import Database
 
 # production durability on the throwaway cluster (tests turn it off for speed)
 PG_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}

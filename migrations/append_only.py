@@ -1,6 +1,6 @@
 """Database triggers that make a table append-only (refuse UPDATE and DELETE).
 
-Used by the dated revisions; the ORM refuses such edits too (workflow/models.py).
+Used by the dated revisions; the ORM refuses such edits too (workflow/storage/models/).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from workflow/migrate.py, never from a file."""
+"""Alembic environment: the URL comes from workflow/storage/migrate.py, never from a file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import api.replays  # noqa: F401  (the replay table: an HTTP concern defined in api/)
-from workflow.models import Base, UTCDateTime
+from workflow.storage.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access.principal import Principal
 from workflow.audit import chain as audit_chain
-from workflow.calendars import CalendarBook
-from workflow.rulebook import RulebookRegistry
+from workflow.core.calendars import CalendarBook
+from workflow.core.rulebook import RulebookRegistry
 
 # Statutory days are English (or Scottish / Northern Irish) days, not UTC days.
 LOCAL_ZONE = ZoneInfo("Europe/London")

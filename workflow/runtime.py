@@ -5,11 +5,11 @@ from __future__ import annotations
 from config.settings import Settings
 from workflow.audit.verification import Anchor
 from workflow.commands.registry import COMMANDS
-from workflow.database import Database, make_engine
-from workflow.facts import ALL_FACTS
-from workflow.guards import GUARDS
+from workflow.core.facts import ALL_FACTS
+from workflow.core.guards import GUARDS
+from workflow.core.rulebook import RulebookRegistry, load_directory
 from workflow.notifications.config import NotifyConfig, SmtpConfig
-from workflow.rulebook import RulebookRegistry, load_directory
+from workflow.storage.database import Database, make_engine
 
 
 def load_rulebooks(settings: Settings) -> RulebookRegistry:

@@ -15,10 +15,11 @@ from api.gateway import Outcome, case_outcome, submit
 from api.schemas.actions import ActionList, ActionOut, ActionPlanOut
 from api.schemas.cases import CaseOut
 from api.schemas.params import IsoDate
+from workflow.cases import action_plan as plan
+from workflow.cases import thematic
 from workflow.commands.thematic import OpenThematicReview
 from workflow.context import Context
-from workflow.services import action_plan as plan
-from workflow.services import action_queries, queries, thematic
+from workflow.reads import action_queries, queries
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
 COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)

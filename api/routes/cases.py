@@ -29,10 +29,9 @@ from api.schemas.cases import (
     Timeline,
     TimelineEvent,
 )
-from workflow import repository
-from workflow.errors import InvalidFacts
-from workflow.services import etags, queries
-from workflow.services.queries import CaseView
+from workflow.core.errors import InvalidFacts
+from workflow.reads import etags, queries
+from workflow.reads.queries import CaseView
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -72,7 +71,7 @@ async def list_cases(
         page, next_cursor = queries.list_cases(
             session, ctx, params.request(), limit=params.limit, cursor=params.cursor
         )
-        upcoming = repository.next_deadlines(session, [c.id for c in page])
+        upcoming = queries.next_deadlines(session, [c.id for c in page])
         items = [
             CaseListItem(
                 **dict(CaseSummary.of(c)),  # fields as they are: no dump and re-validation

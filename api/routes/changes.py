@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentPrincipal, Services, ServicesDep
 from api.errors import responses
 from workflow.access.principal import Principal
-from workflow.services import changes
+from workflow.reads import changes
 
 router = APIRouter(prefix="/api/v1", tags=["changes"])
 REVALIDATE = "private, no-cache"  # no personal data: clients may keep it, but must revalidate

@@ -16,12 +16,12 @@ from api.deps import Ctx, ExpectedVersion, Idempotency, ServicesDep
 from api.errors import responses
 from api.gateway import Outcome, case_outcome, submit
 from api.schemas.cases import CaseOut
+from workflow.cases import deadline_adjustments
+from workflow.cases.deadline_adjustments import AdjustDeadline
+from workflow.cases.engine import execute_command, open_case
 from workflow.commands.base import Command
 from workflow.commands.intake import LogIncident
 from workflow.commands.registry import CASE_COMMANDS, PATH_OF_TRIGGER
-from workflow.services import deadline_adjustments
-from workflow.services.deadline_adjustments import AdjustDeadline
-from workflow.services.engine import execute_command, open_case
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 COMMAND_ERRORS = responses(401, 403, 404, 409, 412, 413, 422, 428, 503)

@@ -1,6 +1,6 @@
 """Corrections of recorded facts: POST one (a change of the case, like a command),
 GET the list (redacted like the timeline). Thin: the rules are in
-workflow/services/corrections.py."""
+workflow/cases/corrections.py."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from api.errors import responses
 from api.gateway import Outcome, case_outcome, submit
 from api.schemas.cases import CaseOut
 from api.schemas.corrections import CorrectionOut, Corrections
+from workflow.cases import corrections
 from workflow.commands.correction import EVENT_TYPE, Correction
-from workflow.services import corrections, queries
+from workflow.reads import queries
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 

@@ -15,9 +15,9 @@ from api.errors import responses
 from api.routes.cases import NOT_MODIFIED, REVALIDATE, IfNoneMatch, not_modified
 from api.schemas.dashboard import AnnualReportOut, DashboardOut
 from api.schemas.params import IsoDate
-from workflow.services import dashboard, etags, reports
-from workflow.services.dashboard_cache import TagCache
-from workflow.services.exports import csv_text
+from workflow.reads import dashboard, etags, reports
+from workflow.reads.dashboard_cache import TagCache
+from workflow.reads.exports import csv_text
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
 # dashboards rendered in this process (the JSON bytes), by database and tag: as fresh

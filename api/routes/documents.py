@@ -29,11 +29,11 @@ from api.errors import responses
 from api.gateway import Outcome, transact
 from api.replays import IdempotencyRequest
 from workflow.context import Context
+from workflow.core.inputs import Input
 from workflow.documents import DocumentKind, NewDocument, UploadRequest, service
 from workflow.documents.sniff import KINDS
 from workflow.documents.storage import CHUNK, Storage, store_error
-from workflow.inputs import Input
-from workflow.models import Document, DocumentVersion
+from workflow.storage.models import Document, DocumentVersion
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.deps import Ctx, Now, ServicesDep, client_host
 from api.errors import responses
 from api.schemas.dashboard import FeedCreatedOut, FeedIn, FeedList, FeedOut
-from workflow.services import exports, feeds
+from workflow.reads import exports, feeds
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 CSV_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep
-from workflow.migrate import current_revision, head_revision
+from workflow.storage.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 

@@ -19,8 +19,8 @@ from api.deps import Ctx, Services, ServicesDep
 from api.errors import responses
 from api.gateway import Outcome, transact
 from workflow.context import Context
-from workflow.inputs import Input
-from workflow.services import learning, learning_summary
+from workflow.core.inputs import Input
+from workflow.reads import learning, learning_summary
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 TAG_ERRORS = responses(401, 403, 404, 413, 422, 503)

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import responses
 from api.schemas.rulebooks import RulebookList, RulebookOut, RulebookSummary
-from workflow.diagram import mermaid
+from workflow.core.diagram import mermaid
 
 router = APIRouter(prefix="/api/v1", tags=["rulebooks"])
 

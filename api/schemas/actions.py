@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from workflow.services.action_queries import ActionView, PlanView
+from workflow.reads.action_queries import ActionView, PlanView
 
 WITHHELD = "Personal data: null when your role does not include personal data"
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.params import IsoDate
-from workflow.services.queries import CaseListRequest
+from workflow.reads.queries import CaseListRequest
 
 DeadlineStateName = Literal[
     "pending", "paused", "met", "not_started", "not_applicable", "window", "expected"

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas.deadlines import DeadlineOut
-from workflow.facts import ALL_FACTS
-from workflow.models import Case, CaseEvent
-from workflow.services.queries import CaseView
+from workflow.core.facts import ALL_FACTS
+from workflow.reads.queries import CaseView
+from workflow.storage.models import Case, CaseEvent
 
 
 class RulebookRef(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from workflow.models import CaseEvent
+from workflow.storage.models import CaseEvent
 
 
 class FieldCorrection(BaseModel):

@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from workflow.inputs import Input
-from workflow.models import FeedToken
-from workflow.services.dashboard import Dashboard, Median, Share, Timeliness
-from workflow.services.reports import AnnualReport
+from workflow.core.inputs import Input
+from workflow.reads.dashboard import Dashboard, Median, Share, Timeliness
+from workflow.reads.reports import AnnualReport
+from workflow.storage.models import FeedToken
 
 
 class ShareOut(BaseModel):

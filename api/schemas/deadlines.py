@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflow.deadlines import DeadlineStatus
+from workflow.core.deadlines import DeadlineStatus
 
 
 class DeadlineOut(BaseModel):

@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from workflow.inputs import Input
-from workflow.models import Subscription
+from workflow.core.inputs import Input
 from workflow.notifications.deliveries import DeliveryView
 from workflow.notifications.subscriptions import ROLE_MEMBERS
 from workflow.notifications.targets import MAX_TARGET_LENGTH
+from workflow.storage.models import Subscription
 
 Topic = Literal["case.stage_changed", "deadline.approaching", "deadline.missed"]
 DeliveryStatus = Literal["pending", "in_flight", "delivered", "retrying", "dead"]

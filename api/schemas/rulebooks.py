@@ -6,8 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from workflow.nations import Vocabulary
-from workflow.rulebook import DeadlineDef, StateDef, TransitionDef
+from workflow.core.nations import Vocabulary
+from workflow.core.rulebook import DeadlineDef, StateDef, TransitionDef
 
 
 class RulebookSummary(BaseModel):

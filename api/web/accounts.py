@@ -31,8 +31,8 @@ from api.web.session import (
 from workflow.access import invites, passwords, sessions
 from workflow.access.account_audit import Actor
 from workflow.access.principal import Principal
-from workflow.errors import InvalidFacts, NotAuthenticated
-from workflow.models import User
+from workflow.core.errors import InvalidFacts, NotAuthenticated
+from workflow.storage.models import User
 
 CHANGE = "/account/password"
 _MAX = 1024  # a longer password is refused by the rules (passwords.MAX_LENGTH) anyway

@@ -1,4 +1,4 @@
-"""The home page: what needs attention today (workflow/services/attention.py computes
+"""The home page: what needs attention today (workflow/reads/attention.py computes
 the rows and their reasons; this renders them). An action's description is shown only
 where the domain's redaction allowed it, and that read is audited ("read_actions", as
 `GET /actions` is) before the page is sent."""
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep
 from api.web.session import PageCtx, render, router
-from workflow.services import queries
-from workflow.services.attention import needs_attention
+from workflow.reads import queries
+from workflow.reads.attention import needs_attention
 
 
 @router.get("/", response_class=HTMLResponse)

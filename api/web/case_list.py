@@ -1,4 +1,4 @@
-"""The cases page: search, filters, order and pages (workflow/services/case_pages.py
+"""The cases page: search, filters, order and pages (workflow/reads/case_pages.py
 reads them; the filters and their checks are `GET /cases`'s). A GET form: the filters
 live in the address, so a link shares them. Bad input is said on the page (400), with
 the form kept, never a server error. No personal data: case summaries only."""
@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from api.deps import ServicesDep
 from api.web.session import PageCtx, render, router
 from workflow.context import Context
-from workflow.errors import InvalidFacts
-from workflow.repository import InvalidCursor
-from workflow.services.case_pages import SORTS, CasePage, page_of_cases, partnerships_of
-from workflow.services.learning import themes_of
-from workflow.services.queries import CaseListRequest, may_search_text
+from workflow.core.errors import InvalidCursor, InvalidFacts
+from workflow.reads.case_pages import SORTS, CasePage, page_of_cases, partnerships_of
+from workflow.reads.learning import themes_of
+from workflow.reads.queries import CaseListRequest, may_search_text
 
 PAGE_SIZE = 50
 MAX_DUE_WITHIN = 260

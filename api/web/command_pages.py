@@ -31,10 +31,11 @@ from api.web.form_view import bind, loose_errors, summary
 from api.web.session import PageCtx, render, router, templates
 from workflow.access.permissions import command as command_perm
 from workflow.access.permissions import refusal
+from workflow.cases.engine import execute_command
 from workflow.commands.base import Command
 from workflow.commands.registry import CASE_COMMANDS, PATH_OF_TRIGGER
 from workflow.context import Context
-from workflow.errors import (
+from workflow.core.errors import (
     CaseNotFound,
     CommandNotAllowed,
     Forbidden,
@@ -42,10 +43,8 @@ from workflow.errors import (
     InvalidFacts,
     VersionMismatch,
 )
-from workflow.repository import timeline
-from workflow.services import queries
-from workflow.services.engine import execute_command
-from workflow.words import row_label, word
+from workflow.core.words import row_label, word
+from workflow.reads import queries
 
 BY_PATH: dict[str, type[Command]] = {c.path: c for c in CASE_COMMANDS}
 
@@ -73,8 +72,7 @@ def standing(session: Session, ctx: Context, case_id: uuid.UUID, trigger: str) -
 def _changes(session: Session, ctx: Context, case_id: uuid.UUID, since: int) -> list[Any]:
     """The timeline entries after version `since` (what, who, when; no payloads, so no
     personal data is read)."""
-    queries.visible_case(session, ctx.principal, case_id)
-    events = [e for e in timeline(session, case_id) if e.sequence > since]
+    events = [e for e in queries.timeline(session, ctx, case_id)[0] if e.sequence > since]
     return [TimelineEvent.of(e, personal=False) for e in events]
 
 

@@ -11,7 +11,7 @@ A form's answers travel as a *tree* (`collect`: field key -> the text typed, a d
 parts, a list of rows), kept exactly as typed so a page with errors shows them again.
 `to_data` turns the tree into the model's input (dates checked first, with errors in
 words); the model itself then validates it, and `pydantic_errors` puts its errors in
-words at the input that caused them. Labels and choices come from workflow/words.py.
+words at the input that caused them. Labels and choices come from workflow/core/words.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticUndefined
 
-from workflow.words import field_label, word
+from workflow.core.words import field_label, word
 
 Kind = Literal[
     "date", "radios", "yesno", "checkboxes", "text", "textarea", "number", "url", "rows", "group"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.web.fields import Errors, Spec, Tree
-from workflow.words import row_label
+from workflow.core.words import row_label
 
 
 @dataclass

@@ -32,11 +32,11 @@ from api.web.form_view import Bound, bind, loose_errors, summary
 from api.web.session import PageCtx, render, router, templates
 from workflow.access.permissions import command as command_perm
 from workflow.access.principal import Principal
+from workflow.cases.engine import open_case
 from workflow.commands.intake import LogIncident
 from workflow.context import Context
-from workflow.errors import CaseNotFound, Forbidden, IdempotencyKeyReused, InvalidFacts
-from workflow.services import queries
-from workflow.services.engine import open_case
+from workflow.core.errors import CaseNotFound, Forbidden, IdempotencyKeyReused, InvalidFacts
+from workflow.reads import queries
 
 START = "/incidents/new"
 ANSWERS = "answers"

@@ -1,6 +1,6 @@
 """The web dashboard: server-rendered pages over the same services as the API.
 
-Pages read through `workflow.services.queries` / `action_queries` and the API's
+Pages read through `workflow.reads.queries` / `action_queries` and the API's
 response models, so visibility (404 for a case you may not see), personal-data
 redaction and the audit of personal reads are exactly the API's. The only
 script polls `status.json` and swaps in `fragment` when the case changes.
@@ -25,10 +25,10 @@ from api.schemas.cases import CaseOut, TimelineEvent
 from api.schemas.deadlines import DeadlineOut
 from api.web.session import JsonCtx, PageCtx, render, router
 from workflow.context import Context
-from workflow.diagram import mermaid
-from workflow.errors import CaseNotFound, UnknownRulebook
-from workflow.rulebook import START, Rulebook
-from workflow.services import action_queries, queries
+from workflow.core.diagram import mermaid
+from workflow.core.errors import CaseNotFound, UnknownRulebook
+from workflow.core.rulebook import START, Rulebook
+from workflow.reads import action_queries, queries
 
 __all__ = ["missing_assets", "router", "static_files"]
 STATIC_DIR = Path(__file__).parent / "static"

@@ -35,9 +35,9 @@ from workflow.access import accounts, passwords, sessions
 from workflow.access.account_audit import Actor
 from workflow.access.principal import Principal
 from workflow.context import LOCAL_ZONE, Context
-from workflow.errors import NotAuthenticated, RateLimited
-from workflow.inputs import neutralise
-from workflow.words import word
+from workflow.core.errors import NotAuthenticated, RateLimited
+from workflow.core.inputs import neutralise
+from workflow.core.words import word
 
 COOKIE = "casereview_session"
 SIGN_IN = "/session"
@@ -134,7 +134,7 @@ JsonCtx = Annotated[Context, Depends(json_context)]
 
 
 def label(name: str | None) -> str:
-    """A code in words (workflow/words.py): `notification_due` -> `Notification due`."""
+    """A code in words (workflow/core/words.py): `notification_due` -> `Notification due`."""
     return word(name)
 
 
@@ -193,7 +193,7 @@ def case_name(case: CaseSummary) -> str:
 
 
 def _shown(value: Any) -> Any:
-    """Every `{{ }}` output: text stored before the character rule (workflow/inputs.py)
+    """Every `{{ }}` output: text stored before the character rule (workflow/core/inputs.py)
     shows a refused character as U+FFFD. Markup (already escaped HTML) is left as it is."""
     return neutralise(value, multiline=True) if type(value) is str else value
 

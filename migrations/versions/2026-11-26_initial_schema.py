@@ -21,7 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The timeline is append-only; the database refuses edits even from a bug or a
-# hand-typed UPDATE (the ORM refuses them too: workflow/models.py).
+# hand-typed UPDATE (the ORM refuses them too: workflow/storage/models/).
 APPEND_ONLY = ("case_event",)
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from api.cli import main
 from config.settings import Settings, get_settings
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord
 from workflow.runtime import open_database
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 LOGIN = "ops-jo"  # the OS login the CLI runs as (getpass reads LOGNAME first)
 

@@ -13,10 +13,10 @@ from sqlalchemy import Connection, func, select, text
 from tests.api.helpers import command, drive, open_case
 from tests.support.factories import NOW
 from tests.support.world import ADMIN, World
-from workflow import migrate
 from workflow.audit import chain
-from workflow.database import Database, make_engine
-from workflow.models import AuditRecord
+from workflow.storage import migrate
+from workflow.storage.database import Database, make_engine
+from workflow.storage.models import AuditRecord
 
 
 def records(database: Database, chain_name: str = "alpha") -> list[AuditRecord]:

@@ -22,8 +22,8 @@ from tests.support.factories import NOW
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 
 @dataclass

@@ -15,9 +15,9 @@ from config.settings import Settings
 from tests.support.factories import NOW
 from workflow.access import accounts, passwords
 from workflow.access.account_audit import Actor
-from workflow.database import Database
-from workflow.errors import InvalidFacts
-from workflow.models import SignInFailures
+from workflow.core.errors import InvalidFacts
+from workflow.storage.database import Database
+from workflow.storage.models import SignInFailures
 
 BY = Actor("cli:test", "cli test")
 POLICY = passwords.LockoutPolicy(account_failures=3, address_failures=50)

@@ -22,8 +22,8 @@ from tests.support.web import PASSWORD, csrf_of, give_password, sign_in
 from tests.support.world import World
 from workflow.access import accounts, invites
 from workflow.access.account_audit import Actor
-from workflow.database import Database
-from workflow.models import AuditRecord
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 OFFICER = "la.officer"
 NEW = "seven quiet herons over the weir"

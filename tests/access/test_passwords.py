@@ -11,8 +11,8 @@ import pytest
 from tests.support.factories import NOW
 from workflow.access import accounts, invites, passwords, sessions
 from workflow.access.account_audit import Actor
-from workflow.database import Database
-from workflow.errors import InvalidFacts, NotAuthenticated
+from workflow.core.errors import InvalidFacts, NotAuthenticated
+from workflow.storage.database import Database
 
 BY = Actor("cli:test", "cli test")
 POLICY = passwords.LockoutPolicy(account_failures=3, address_failures=5)

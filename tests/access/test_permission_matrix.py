@@ -21,9 +21,9 @@ from tests.support.factories import BODIES, make_case
 from tests.support.web import sign_in_as
 from tests.support.world import PARTNERSHIPS, ROLES, World
 from workflow.commands.registry import CASE_COMMANDS
-from workflow.database import Database
-from workflow.models import AuditRecord
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 # A notifier may also withdraw a notification sent in error or twice (their own record).
 INTAKE = {"record_notification", "record_partners_informed", "withdraw_notification"}

@@ -9,7 +9,7 @@ from tests.api.helpers import drive, open_case
 from tests.support.factories import BODIES
 from tests.support.world import World
 from workflow.access.permissions import INTAKE, REVIEW_GROUP_COMMANDS, WORDS, Perm, command
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
 
 ADJUSTMENT = {
     "deadline": "rapid_review_sent",

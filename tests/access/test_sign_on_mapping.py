@@ -19,9 +19,9 @@ from tests.support.world import ADMIN, World
 from workflow.access import accounts, sign_on
 from workflow.access.account_audit import Actor
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.errors import Conflict, InvalidFacts
-from workflow.models import AuditRecord, User
+from workflow.core.errors import Conflict, InvalidFacts
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, User
 
 MAPPED = "idp|alice-7731"
 FIVE_MINUTES = timedelta(minutes=5)

@@ -16,8 +16,8 @@ from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.principal import Principal
 from workflow.access.token_cache import TokenCache, generation, invalidate_all
-from workflow.database import Database
-from workflow.models import ApiToken
+from workflow.storage.database import Database
+from workflow.storage.models import ApiToken
 
 
 class FakeClock:

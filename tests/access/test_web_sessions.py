@@ -23,9 +23,9 @@ from tests.support.factories import NOW
 from tests.support.web import PASSWORD, csrf_of, give_password, sign_in, sign_out
 from tests.support.world import ADMIN, World
 from workflow.access import accounts, sessions
-from workflow.database import Database
-from workflow.errors import NotAuthenticated
-from workflow.models import WebSession
+from workflow.core.errors import NotAuthenticated
+from workflow.storage.database import Database
+from workflow.storage.models import WebSession
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 OFFICER, VIEWER = "la.officer", "alpha-viewer"

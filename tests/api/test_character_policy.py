@@ -15,8 +15,8 @@ from tests.api.helpers import open_case
 from tests.support.factories import incident
 from tests.support.web import sign_in_as
 from tests.support.world import World
-from workflow.database import Database
-from workflow.models import Case
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 SPOOF = "\u202eFDP.exe"  # shows as "exe.PDF"
 

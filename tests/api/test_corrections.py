@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.api.helpers import drive, open_case, timeline
 from tests.support.factories import LCSPR_PATH
 from tests.support.world import World
-from workflow.database import Database
-from workflow.models import AuditRecord
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 
 def correct(

@@ -25,9 +25,9 @@ from tests.support.db_plugin import Clock
 from tests.support.factories import make_case
 from tests.support.world import World
 from workflow.access.principal import Principal
-from workflow.database import Database
-from workflow.models import Action, Case, CaseDeadline, Partnership
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Action, Case, CaseDeadline, Partnership
 
 TODAY = date(2026, 1, 15)  # the clock fixture's NOW
 ONE = timedelta(days=1)

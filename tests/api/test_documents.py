@@ -25,8 +25,8 @@ from tests.support.db_plugin import Clock
 from tests.support.factories import NOW
 from tests.support.world import World
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord, Document, DocumentVersion
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, Document, DocumentVersion
 
 PROBLEM = "application/problem+json"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

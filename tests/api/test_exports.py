@@ -23,10 +23,10 @@ from tests.support.factories import LCSPR_PATH, NOW, make_case
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import AuditRecord, Case, CaseDeadline, FeedToken, Partnership
-from workflow.rulebook import RulebookRegistry
-from workflow.services import exports
+from workflow.core.rulebook import RulebookRegistry
+from workflow.reads import exports
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, Case, CaseDeadline, FeedToken, Partnership
 
 LINK = '=HYPERLINK("http://evil.example","x")'
 NOT_NOTIFIABLE = {"nature": "other", "abuse_or_neglect": "not_suspected", "child_age_years": 5}

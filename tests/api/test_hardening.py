@@ -14,7 +14,7 @@ from tests.api.helpers import drive, open_case
 from tests.support.factories import NOW, incident
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
-from workflow.database import Database
+from workflow.storage.database import Database
 
 
 def test_control_characters_are_refused(client: TestClient) -> None:

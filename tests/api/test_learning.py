@@ -19,9 +19,9 @@ from tests.support.factories import BODIES, NOW, make_case
 from tests.support.world import World
 from workflow.access.principal import Principal
 from workflow.audit import chain
-from workflow.database import Database
-from workflow.models import Action, AuditRecord, Recommendation
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Action, AuditRecord, Recommendation
 
 ALPHA_OWN, BETA_OWN, NAHI = "county-lines", "coastal-towns", "non-accidental-head-injury"
 TODAY = date(2026, 1, 15)  # NOW in Europe/London

@@ -16,7 +16,7 @@ from config.settings import Settings, get_settings
 from tests.api.helpers import open_case
 from tests.support.web import PASSWORD, sign_in, sign_in_as
 from tests.support.world import World
-from workflow.database import Database
+from workflow.storage.database import Database
 
 NATION_BOOKS = {
     "wales-cpr-2012": ("wales", "england-and-wales", "child practice review"),

@@ -16,8 +16,8 @@ from tests.support.db_plugin import Clock
 from tests.support.factories import BODIES, LCSPR_PATH, NOW, incident
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
-from workflow.database import Database
-from workflow.models import AuditRecord, CaseEvent
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, CaseEvent
 
 CHANGES = "/api/v1/changes"
 

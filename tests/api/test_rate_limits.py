@@ -22,7 +22,7 @@ from tests.api.helpers import open_case
 from tests.support.db_plugin import Clock
 from tests.support.web import sign_in, sign_in_as
 from tests.support.world import World
-from workflow.database import Database
+from workflow.storage.database import Database
 
 FAILURES, REQUESTS, WINDOW = 3, 5, 60
 CASES = "/api/v1/cases"

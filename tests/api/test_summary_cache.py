@@ -14,8 +14,8 @@ from tests.api.helpers import command, open_case
 from tests.support.db_plugin import NOW, Clock
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
-from workflow.database import Database
-from workflow.models import ApiToken
+from workflow.storage.database import Database
+from workflow.storage.models import ApiToken
 
 
 def test_a_summary_is_reused_only_while_its_tag_holds(

@@ -27,10 +27,10 @@ from tests.api.test_documents import PDF, PROBLEM, TEXT, rows, stored_files, tra
 from tests.support.factories import incident
 from tests.support.world import World
 from workflow.audit import chain
-from workflow.database import Database
 from workflow.documents.cleanup import ACTION
 from workflow.documents.storage import CHUNK, LocalDiskStorage, new_key
-from workflow.models import AuditRecord, DocumentVersion
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, DocumentVersion
 
 BIG = 20_000_000  # under the upload limit (25 MB), so only authentication can refuse it
 

@@ -15,9 +15,9 @@ from tests.support.factories import make_case
 from tests.support.web import sign_in_as
 from tests.support.world import World
 from workflow.commands.registry import CASE_COMMANDS
-from workflow.database import Database
-from workflow.models import Case
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 _HIDDEN = re.compile(r'type="hidden" name="([^"]+)" value="([^"]*)"')
 MARCH_5 = {"notification_date-day": "5", "notification_date-month": "3"}

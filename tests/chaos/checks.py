@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import chain
-from workflow.models import AuditRecord, Case, CaseEvent
+from workflow.storage.models import AuditRecord, Case, CaseEvent
 
 Key = tuple[uuid.UUID, int, str]
 

@@ -34,7 +34,7 @@ from tests.chaos.server import REPO_ROOT, ServerProcess
 from tests.chaos.setup import prepared_database
 from tests.support.factories import BODIES, LCSPR_PATH, incident
 from workflow.commands.registry import PATH_OF_TRIGGER
-from workflow.models import Case, CaseEvent
+from workflow.storage.models import Case, CaseEvent
 
 STEPS = LCSPR_PATH[:4]  # notification .. panel response: 5 writes per case with the incident
 

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from config.settings import Settings
 from tests.support.postgres import ThrowawayCluster
 from tests.support.world import build_world
-from workflow import migrate
 from workflow.runtime import open_database
+from workflow.storage import migrate
 
 
 def seed(url: str) -> str:

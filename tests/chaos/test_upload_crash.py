@@ -26,7 +26,7 @@ from tests.chaos.setup import seed
 from tests.support.factories import incident
 from workflow.audit import chain
 from workflow.documents.cleanup import ACTION
-from workflow.models import AuditRecord, DocumentVersion
+from workflow.storage.models import AuditRecord, DocumentVersion
 
 MIN_KILLS, MAX_KILLS = 2, 6
 CLIENTS = 4

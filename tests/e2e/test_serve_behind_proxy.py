@@ -34,8 +34,8 @@ from tests.e2e.test_walkthrough import CLI, ROOT
 from tests.support.web import PASSWORD, csrf_of, give_password
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
-from workflow.database import Database
 from workflow.runtime import open_database
+from workflow.storage.database import Database
 
 
 def _options(*argv: str, settings: Settings | None = None) -> uvicorn.Config:

@@ -30,9 +30,9 @@ from tests.support.web import PASSWORD, csrf_of, give_password, sign_in, sign_in
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
 from workflow.access.permissions import Role
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
 from workflow.runtime import open_database
+from workflow.storage.database import Database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

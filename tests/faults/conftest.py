@@ -21,8 +21,8 @@ from config.settings import Settings
 from tests.support.factories import NOW
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.world import World, build_world
-from workflow.models import AuditRecord, Case, CaseEvent
 from workflow.runtime import open_database
+from workflow.storage.models import AuditRecord, Case, CaseEvent
 
 # Short timeouts so a fault is answered quickly; the bound every request must meet.
 CONNECT_TIMEOUT_S = 2

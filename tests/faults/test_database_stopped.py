@@ -19,8 +19,8 @@ from tests.faults.conftest import assert_unavailable, fault_settings, row_counts
 from tests.support.factories import NOW, incident
 from tests.support.postgres import ThrowawayCluster
 from tests.support.world import build_world
-from workflow import migrate
 from workflow.runtime import open_database
+from workflow.storage import migrate
 
 
 def _client(settings: Settings, token: str) -> TestClient:

@@ -23,8 +23,8 @@ from tests.faults.conftest import (
 )
 from tests.support.factories import NOW
 from tests.support.world import build_world
-from workflow.loop_reader import APPLICATION_NAME
 from workflow.runtime import open_database
+from workflow.storage.loop_reader import APPLICATION_NAME
 
 
 def _loop_backends(direct_url: str, *, terminate: bool = False) -> set[int]:

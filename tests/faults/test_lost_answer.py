@@ -14,7 +14,7 @@ from tests.chaos.server import ServerProcess
 from tests.chaos.setup import seed
 from tests.support.factories import incident
 from tests.support.tcp_proxy import TcpProxy
-from workflow.models import Case
+from workflow.storage.models import Case
 
 
 def _cases(engine: Engine) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from workflow import migrate
+from workflow.storage import migrate
 
 
 def test_not_ready_while_the_schema_is_behind(raw: TestClient, db_url: str) -> None:

@@ -14,8 +14,8 @@ from tests.chaos.server import ServerProcess
 from tests.support.factories import BODIES, make_case
 from tests.support.world import build_world
 from workflow.commands.registry import PATH_OF_TRIGGER
-from workflow.models import Case, CaseEvent
 from workflow.runtime import load_rulebooks, open_database
+from workflow.storage.models import Case, CaseEvent
 
 CONCURRENT = 50
 

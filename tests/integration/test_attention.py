@@ -1,4 +1,4 @@
-"""What needs attention (workflow/services/attention.py), on both databases, with an
+"""What needs attention (workflow/reads/attention.py), on both databases, with an
 injected `now`: an overdue action, a stalled case, an overdue deadline, the person's
 own action, each with its reason in words, scoped and redacted like every read."""
 
@@ -12,12 +12,12 @@ import pytest
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
 from workflow.access.principal import Principal
+from workflow.cases import action_plan as plan
 from workflow.context import LOCAL_ZONE, Context
-from workflow.database import Database
-from workflow.models import Case
-from workflow.rulebook import RulebookRegistry
-from workflow.services import action_plan as plan
-from workflow.services.attention import Attention, AttentionPolicy, needs_attention
+from workflow.core.rulebook import RulebookRegistry
+from workflow.reads.attention import Attention, AttentionPolicy, needs_attention
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 # The rapid review of the factory's path is sent on 2025-03-20: a case opened then and
 # left waiting for its decision has been in the decision stage since.
@@ -140,7 +140,7 @@ def test_a_commissioned_reviewer_sees_their_review(
     database: Database, rulebooks: RulebookRegistry, world: World
 ) -> None:
     from tests.support.world import reload
-    from workflow.services.assignments import assign_reviewer
+    from workflow.cases.assignments import assign_reviewer
 
     assert world.officer is not None
     case_id = make_case(

@@ -1,4 +1,4 @@
-"""Pages of cases for the web list (workflow/services/case_pages.py), on both databases:
+"""Pages of cases for the web list (workflow/reads/case_pages.py), on both databases:
 keyset pages forwards and back past 200 cases in each order, search by reference and by
 narrative text (only where the narrative may be read), the list's filters."""
 
@@ -13,12 +13,11 @@ from tests.support.factories import NOW, make_case
 from tests.support.world import World
 from workflow.access.principal import Principal
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import InvalidFacts
-from workflow.repository import InvalidCursor
-from workflow.rulebook import RulebookRegistry
-from workflow.services.case_pages import CasePage, page_of_cases
-from workflow.services.queries import CaseListRequest, may_search_text
+from workflow.core.errors import InvalidCursor, InvalidFacts
+from workflow.core.rulebook import RulebookRegistry
+from workflow.reads.case_pages import CasePage, page_of_cases
+from workflow.reads.queries import CaseListRequest, may_search_text
+from workflow.storage.database import Database
 
 MANY = 205  # past the old dashboard's 200
 

@@ -12,11 +12,11 @@ from tests.support.factories import make_case
 from tests.support.world import World, reload
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
-from workflow.database import Database
-from workflow.models import Case
-from workflow.rulebook import RulebookRegistry
-from workflow.services.access import case_filter
-from workflow.services.etags import change_counter
+from workflow.access.scoping import case_filter
+from workflow.core.rulebook import RulebookRegistry
+from workflow.reads.etags import change_counter
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 
 def scanned(session: Session, principal: Principal) -> tuple[int, int]:

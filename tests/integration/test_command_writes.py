@@ -12,12 +12,12 @@ from sqlalchemy import delete, event, insert, select
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
 from workflow.audit import chain
+from workflow.cases import clock
+from workflow.cases.engine import execute
 from workflow.context import Context
-from workflow.database import Database
-from workflow.models import Case, CaseDeadline
-from workflow.rulebook import RulebookRegistry
-from workflow.services import clock
-from workflow.services.engine import execute
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Case, CaseDeadline
 
 
 @contextmanager

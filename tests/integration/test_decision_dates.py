@@ -12,12 +12,12 @@ import pytest
 
 from tests.support.factories import command, incident
 from tests.support.world import World
+from workflow.cases.engine import execute, open_case
 from workflow.commands.intake import LogIncident
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import InvalidFacts
-from workflow.rulebook import RulebookRegistry
-from workflow.services.engine import execute, open_case
+from workflow.core.errors import InvalidFacts
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 

@@ -12,11 +12,15 @@ from api.cli import main
 from config.settings import Settings, get_settings
 from tests.support.factories import NOW
 from tests.support.world import World
-from workflow.calendars import CalendarBook
+from workflow.cases import clock
 from workflow.context import Context
-from workflow.database import Database
-from workflow.deadlines import DeadlineState
-from workflow.models import (
+from workflow.core.calendars import CalendarBook
+from workflow.core.deadlines import DeadlineState
+from workflow.core.rulebook import RulebookRegistry
+from workflow.jobs.demo import THEMATIC, load_demo
+from workflow.jobs.maintenance import SYSTEM
+from workflow.storage.database import Database
+from workflow.storage.models import (
     Action,
     ApiToken,
     AuditRecord,
@@ -26,10 +30,6 @@ from workflow.models import (
     Partnership,
     User,
 )
-from workflow.rulebook import RulebookRegistry
-from workflow.services import clock
-from workflow.services.demo import THEMATIC, load_demo
-from workflow.services.maintenance import SYSTEM
 
 TABLES = (Case, CaseEvent, AuditRecord, Action, CaseLink, User, ApiToken, Partnership)
 

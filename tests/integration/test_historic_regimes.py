@@ -16,17 +16,18 @@ from sqlalchemy.orm import Session
 
 from tests.support.factories import NOW, _complete_plan, command, incident, make_case
 from tests.support.world import World
+from workflow.cases import clock
+from workflow.cases.deadline_adjustments import AdjustDeadline, adjust_deadline
+from workflow.cases.engine import execute, open_case
 from workflow.commands.intake import LogIncident
 from workflow.context import Context
-from workflow.database import Database
-from workflow.deadlines import DeadlineStatus
-from workflow.errors import InvalidFacts
-from workflow.models import Case, CaseDeadline, CaseEvent
-from workflow.rulebook import RulebookRegistry
-from workflow.services import clock, dashboard
-from workflow.services.deadline_adjustments import AdjustDeadline, adjust_deadline
-from workflow.services.engine import execute, open_case
-from workflow.services.queries import CaseListRequest, list_cases
+from workflow.core.deadlines import DeadlineStatus
+from workflow.core.errors import InvalidFacts
+from workflow.core.rulebook import RulebookRegistry
+from workflow.reads import dashboard
+from workflow.reads.queries import CaseListRequest, list_cases
+from workflow.storage.database import Database
+from workflow.storage.models import Case, CaseDeadline, CaseEvent
 
 
 def _officer(rulebooks: RulebookRegistry, world: World) -> Context:

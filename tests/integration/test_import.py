@@ -17,12 +17,12 @@ from config.settings import Settings, get_settings
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import DomainError
-from workflow.models import AuditRecord, Case, CaseDeadline, CaseEvent
-from workflow.rulebook import RulebookRegistry
-from workflow.services.import_rows import COLUMNS, read_table
-from workflow.services.importer import ImportReport, import_rows
+from workflow.core.errors import DomainError
+from workflow.core.rulebook import RulebookRegistry
+from workflow.jobs.import_rows import COLUMNS, read_table
+from workflow.jobs.importer import ImportReport, import_rows
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord, Case, CaseDeadline, CaseEvent
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # The dates of tests/support/factories.py BODIES, so an imported case can be compared

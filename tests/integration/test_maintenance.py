@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
-from workflow.calendars import CalendarBook, CalendarFile, LocalDays
-from workflow.database import Database
-from workflow.models import CaseDeadline
-from workflow.rulebook import RulebookRegistry
-from workflow.services.maintenance import refresh_deadlines
+from workflow.core.calendars import CalendarBook, CalendarFile, LocalDays
+from workflow.core.rulebook import RulebookRegistry
+from workflow.jobs.maintenance import refresh_deadlines
+from workflow.storage.database import Database
+from workflow.storage.models import CaseDeadline
 
 
 def stored_due(database: Database, name: str) -> date | None:

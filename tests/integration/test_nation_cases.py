@@ -20,15 +20,16 @@ from tests.support.world import ADMIN
 from workflow.access import accounts
 from workflow.access.permissions import Role
 from workflow.access.principal import Principal
+from workflow.cases import clock
+from workflow.cases.engine import execute, open_case
 from workflow.commands.intake import LogIncident
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import GuardRefused, InvalidFacts
-from workflow.models import Case, CaseDeadline
-from workflow.rulebook import START, RulebookRegistry
-from workflow.services import clock, dashboard
-from workflow.services.engine import execute, open_case
-from workflow.services.queries import CaseListRequest, list_cases
+from workflow.core.errors import GuardRefused, InvalidFacts
+from workflow.core.rulebook import START, RulebookRegistry
+from workflow.reads import dashboard
+from workflow.reads.queries import CaseListRequest, list_cases
+from workflow.storage.database import Database
+from workflow.storage.models import Case, CaseDeadline
 
 NATIONS = {"cymru": "wales", "alba": "scotland", "ulster": "northern_ireland", "shire": "england"}
 Step = str | tuple[str, dict[str, Any]]

@@ -16,17 +16,17 @@ from tests.support.factories import NOW, make_case
 from tests.support.world import World, reload
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
+from workflow.access.scoping import case_filter
+from workflow.cases.assignments import assign_reviewer
+from workflow.cases.deadline_adjustments import AdjustDeadline, adjust_deadline
 from workflow.context import Context
-from workflow.database import Database
-from workflow.models import Case, CaseDeadline, CaseStageTally
-from workflow.rulebook import RulebookRegistry
-from workflow.services import dashboard
-from workflow.services.access import case_filter
-from workflow.services.assignments import assign_reviewer
-from workflow.services.deadline_adjustments import AdjustDeadline, adjust_deadline
-from workflow.services.import_rows import read_table
-from workflow.services.importer import import_rows
-from workflow.services.queries import CaseListRequest, list_cases
+from workflow.core.rulebook import RulebookRegistry
+from workflow.jobs.import_rows import read_table
+from workflow.jobs.importer import import_rows
+from workflow.reads import dashboard
+from workflow.reads.queries import CaseListRequest, list_cases
+from workflow.storage.database import Database
+from workflow.storage.models import Case, CaseDeadline, CaseStageTally
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "import-sample.csv"
 

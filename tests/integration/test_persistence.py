@@ -15,13 +15,13 @@ from sqlalchemy.exc import DBAPIError
 from tests.api.helpers import open_case
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
-from workflow import migrate
+from workflow.cases.engine import execute
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import CommandNotAllowed, VersionMismatch
-from workflow.models import Case, CaseEvent
-from workflow.rulebook import RulebookRegistry
-from workflow.services.engine import execute
+from workflow.core.errors import CommandNotAllowed, VersionMismatch
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage import migrate
+from workflow.storage.database import Database
+from workflow.storage.models import Case, CaseEvent
 
 
 def test_migrations_downgrade_and_upgrade_again_without_drift(db_url: str) -> None:

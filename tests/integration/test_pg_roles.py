@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from workflow.models.base import Base
+from workflow.storage.models.base import Base
 
 SQL = Path(__file__).resolve().parents[2] / "docs" / "postgresql-roles.sql"
 

@@ -15,11 +15,11 @@ from tests.notifications.receivers import SmtpSink, WebhookReceiver, serve_smtp,
 from tests.support.factories import NOW
 from tests.support.world import World
 from workflow.context import Context
-from workflow.database import Database
-from workflow.models import Delivery, OutboxMessage
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications import subscriptions
 from workflow.notifications.config import NotifyConfig, SmtpConfig
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Delivery, OutboxMessage
 
 # Words of the factory incident (tests/support/factories.py) that are personal data.
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # the tests' receivers; refused by default (egress.py)

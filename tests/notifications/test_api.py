@@ -13,10 +13,10 @@ from tests.notifications.conftest import LOOPBACK
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW
 from tests.support.world import World
-from workflow.database import Database
-from workflow.models import AuditRecord
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.worker import default_channels, run_once
+from workflow.storage.database import Database
+from workflow.storage.models import AuditRecord
 
 SUBS = "/api/v1/subscriptions"
 AUDITED = ("create_subscription", "deactivate_subscription", "retry_delivery")

@@ -18,12 +18,12 @@ from tests.notifications.conftest import (
 from tests.notifications.receivers import SmtpSink, WebhookReceiver
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
-from workflow.database import Database
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications import webhook as signing
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.fanout import fan_out
 from workflow.notifications.worker import claim, default_channels, run_once, still_ours
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 LATER = NOW + timedelta(minutes=1)
 

@@ -18,13 +18,13 @@ from tests.notifications.conftest import admin_ctx, deliveries, subscribe
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
-from workflow.database import Database
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications.channels import DeliveryFailed, Outgoing
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.egress import EgressPolicy
 from workflow.notifications.webhook import NOT_ALLOWED, WebhookChannel
 from workflow.notifications.worker import default_channels, run_once
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,13 @@ from tests.notifications.conftest import assert_no_personal_data, messages
 from tests.support.factories import NOW, make_case
 from tests.support.factories import command as factory_command
 from tests.support.world import World
+from workflow.cases.engine import execute
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import Conflict
-from workflow.models import OutboxMessage
+from workflow.core.errors import Conflict
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications.outbox import STAGE_CHANGED
-from workflow.rulebook import RulebookRegistry
-from workflow.services.engine import execute
+from workflow.storage.database import Database
+from workflow.storage.models import OutboxMessage
 
 
 def test_each_state_change_commits_one_message_with_its_command(

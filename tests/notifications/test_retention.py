@@ -16,17 +16,17 @@ from tests.notifications.conftest import admin_ctx, deliveries, messages, subscr
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import NOW, command, make_case
 from tests.support.world import World
-from workflow.calendars import CalendarBook
+from workflow.cases.engine import execute
 from workflow.context import Context
-from workflow.database import Database
-from workflow.models import Case
+from workflow.core.calendars import CalendarBook
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.outbox import DEADLINE_MISSED, STAGE_CHANGED
 from workflow.notifications.retention import purge
 from workflow.notifications.sweep import sweep
 from workflow.notifications.worker import default_channels, run_once
-from workflow.rulebook import RulebookRegistry
-from workflow.services.engine import execute
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 LATE = date(2025, 3, 12)  # the factory case's notification deadlines (10 Mar) are missed
 

@@ -17,12 +17,12 @@ from tests.notifications.receivers import SmtpSink
 from tests.support.factories import NOW, make_case
 from tests.support.world import ADMIN, World
 from workflow.access import accounts
-from workflow.database import Database
-from workflow.errors import InvalidFacts
+from workflow.core.errors import InvalidFacts
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications import subscriptions
 from workflow.notifications.email import NO_RECIPIENTS
 from workflow.notifications.worker import default_channels, run_once
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 
 def _email(database: Database, username: str, address: str | None) -> None:

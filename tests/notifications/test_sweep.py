@@ -13,11 +13,11 @@ from config.settings import Settings, get_settings
 from tests.notifications.conftest import assert_no_personal_data, messages
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
-from workflow.calendars import CalendarBook
-from workflow.database import Database
+from workflow.core.calendars import CalendarBook
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications.outbox import DEADLINE_APPROACHING, DEADLINE_MISSED
 from workflow.notifications.sweep import Reminder, sweep
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 # The factory case: aware Mon 3 Mar 2025, so panel_notification and partners_informed
 # are due Mon 10 Mar 2025 (5 working days) and the rapid review on Mon 24 Mar 2025.

@@ -15,8 +15,8 @@ from tests.notifications.conftest import admin_ctx, deliveries, messages, subscr
 from tests.notifications.receivers import WebhookReceiver
 from tests.support.factories import make_case
 from tests.support.world import World
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,13 +20,13 @@ from tests.notifications.receivers import WebhookReceiver
 from tests.notifications.test_worker_kill import _until, _worker
 from tests.support.factories import NOW, make_case
 from tests.support.world import World
-from workflow.database import Database
-from workflow.models import Partnership, Subscription
+from workflow.core.rulebook import RulebookRegistry
 from workflow.notifications.channels import Channel, Outgoing
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.fanout import fan_out
 from workflow.notifications.worker import claim, default_channels, run_once
-from workflow.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Partnership, Subscription
 
 SECRET = "s3cret-t0ken"
 # The reported targets, as rows written before creation parsed them.

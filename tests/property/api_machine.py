@@ -19,8 +19,8 @@ from tests.property.bodies import command_body
 from tests.property.crew import Crew, make_crew
 from tests.support.db_plugin import Clock
 from workflow.commands.registry import PATH_OF_TRIGGER
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 REFUSED = {403, 404, 409, 412, 422, 428}
 _keys = itertools.count(1)

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tests.support.factories import BODIES, incident
-from workflow.facts import DATE_FACTS
+from workflow.core.facts import DATE_FACTS
 
 # Every command on an existing case (opening and thematic reviews have their own rules).
 TRIGGERS = tuple(BODIES)

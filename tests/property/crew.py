@@ -13,7 +13,7 @@ from tests.support.factories import NOW
 from tests.support.world import ADMIN
 from workflow.access import accounts
 from workflow.access.principal import Principal
-from workflow.database import Database
+from workflow.storage.database import Database
 
 # Who acts in the machines: the two roles that run the process, the assigned reviewer,
 # roles that may not command, and a review group member of another partnership.

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from tests.property import oracle
 from workflow.audit import chain as audit
-from workflow.facts import ALL_FACTS
-from workflow.models import AuditChainHead, AuditRecord, Case, CaseDeadline, CaseEvent
-from workflow.rulebook import Rulebook, RulebookRegistry
+from workflow.core.facts import ALL_FACTS
+from workflow.core.rulebook import Rulebook, RulebookRegistry
+from workflow.storage.models import AuditChainHead, AuditRecord, Case, CaseDeadline, CaseEvent
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Written from docs (domain.md, Working Together 2023 ch.5, WT2015 ch.4), NOT from the
 engine: working days are counted here with the `holidays` package and
-config/calendar.yaml read directly (never workflow/calendar.py), and the rules are a
+config/calendar.yaml read directly (never workflow/core/calendar.py), and the rules are a
 table in this file (never the rulebook loader). If the engine and this file disagree,
 one of them is wrong.
 

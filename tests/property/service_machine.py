@@ -24,19 +24,19 @@ from tests.property.bodies import command_body
 from tests.property.crew import Crew, make_crew, principal
 from tests.property.expect import must_refuse
 from workflow.audit.chain import SYSTEM_CHAIN
-from workflow.calendars import CalendarBook
+from workflow.cases import action_plan as plan
+from workflow.cases.clock import statuses
+from workflow.cases.engine import execute_command, open_case
+from workflow.cases.thematic import LINK_EVENT, open_thematic
 from workflow.commands.intake import LogIncident
 from workflow.commands.registry import COMMANDS
 from workflow.commands.thematic import OpenThematicReview
 from workflow.context import Context
-from workflow.database import Database
-from workflow.errors import DomainError
-from workflow.models import Case
-from workflow.rulebook import RulebookRegistry
-from workflow.services import action_plan as plan
-from workflow.services.clock import statuses
-from workflow.services.engine import execute_command, open_case
-from workflow.services.thematic import LINK_EVENT, open_thematic
+from workflow.core.calendars import CalendarBook
+from workflow.core.errors import DomainError
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Case
 
 START = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 CALENDARS = CalendarBook.load(oracle.CALENDAR_FILE)

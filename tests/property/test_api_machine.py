@@ -26,8 +26,8 @@ from tests.property.api_machine import ApiWorld
 from tests.property.expect import opening_is_valid
 from tests.support.db_plugin import Clock
 from tests.support.factories import NOW
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 ACTORS = st.sampled_from(["review_group"] * 4 + ["notifier"] * 2 + ["viewer", "outsider"])
 IF_MATCH = st.sampled_from(["current"] * 6 + ["stale", "none"])

@@ -23,8 +23,8 @@ from hypothesis.stateful import (
 from tests.property import bodies, profiles
 from tests.property.expect import opening_is_valid
 from tests.property.service_machine import REACHED, REASONS, ServiceWorld
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
 
 # Weighted by repetition: mostly the roles that run the process.
 COMMAND_ACTORS = st.sampled_from(

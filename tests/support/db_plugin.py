@@ -24,10 +24,10 @@ from api.main import create_app
 from config.settings import Settings
 from tests.support.factories import NOW
 from tests.support.world import World, build_world
-from workflow import migrate
-from workflow.database import Database
-from workflow.rulebook import RulebookRegistry
+from workflow.core.rulebook import RulebookRegistry
 from workflow.runtime import load_rulebooks, open_database
+from workflow.storage import migrate
+from workflow.storage.database import Database
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import create_engine, func, select, update
 
-from workflow.models import Case, CaseDeadline, CaseStageTally
+from workflow.storage.models import Case, CaseDeadline, CaseStageTally
 
 
 def derived_data_problems(url: str) -> list[str]:

@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import select
 
 from workflow.access.principal import Principal
+from workflow.cases import action_plan as plan
+from workflow.cases.engine import execute, open_case
 from workflow.commands.base import Command
 from workflow.commands.intake import LogIncident
 from workflow.commands.registry import COMMANDS
 from workflow.context import Context
-from workflow.database import Database
-from workflow.models import Recommendation
-from workflow.rulebook import RulebookRegistry
-from workflow.services import action_plan as plan
-from workflow.services.engine import execute, open_case
+from workflow.core.rulebook import RulebookRegistry
+from workflow.storage.database import Database
+from workflow.storage.models import Recommendation
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.support.factories import NOW
 from workflow.access import accounts, passwords
-from workflow.database import Database
-from workflow.models import UserPassword
+from workflow.storage.database import Database
+from workflow.storage.models import UserPassword
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 PASSWORD = "a test passphrase nobody uses"  # every test user's password

@@ -11,8 +11,8 @@ from workflow.access import accounts
 from workflow.access.account_audit import Actor
 from workflow.access.permissions import Role
 from workflow.access.principal import Principal
-from workflow.database import Database
-from workflow.models import User
+from workflow.storage.database import Database
+from workflow.storage.models import User
 
 PARTNERSHIPS = ("alpha", "beta", "gamma")
 ROLES = tuple(r.value for r in Role if r is not Role.NATIONAL)

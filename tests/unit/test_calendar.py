@@ -1,4 +1,4 @@
-"""Tests for workflow.calendar.
+"""Tests for workflow.core.calendar.
 
 Every expected date below was worked out by hand from the domain rules (trigger day is
 day 0, day 1 is the next working day; weekends and the division's bank holidays never
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.calendar import (
+from workflow.core.calendar import (
     MAX_WORKING_DAYS,
     Division,
     NonWorkingDay,

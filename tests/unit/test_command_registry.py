@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 from workflow.access.permissions import WORDS, Role, command, permissions_of
+from workflow.cases.effects import EFFECTS
 from workflow.commands.registry import CASE_COMMANDS, COMMANDS
-from workflow.services.effects import EFFECTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_the_permission_table_grants_each_command_to_the_roles_its_class_names()
 
 
 def test_the_engine_never_asks_what_class_a_command_is() -> None:
-    tree = ast.parse((ROOT / "workflow/services/engine.py").read_text())
+    tree = ast.parse((ROOT / "workflow/cases/engine.py").read_text())
     calls = [
         n
         for n in ast.walk(tree)
@@ -56,7 +56,7 @@ def test_only_the_unit_of_work_moves_a_case_version() -> None:
         for pattern in (r"\.version \+= 1", r"\bversion \+ 1\b", r'"version": case\.version \+'):
             if re.search(pattern, text):
                 bumps.append(path.relative_to(ROOT).as_posix())
-    assert sorted(set(bumps)) == ["workflow/services/change.py"]
+    assert sorted(set(bumps)) == ["workflow/cases/change.py"]
 
 
 def test_no_http_words_in_the_domain() -> None:

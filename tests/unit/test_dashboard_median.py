@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from workflow.services.dashboard import weighted_median
+from workflow.reads.dashboard import weighted_median
 
 
 def test_empty_has_no_median() -> None:
@@ -34,8 +34,8 @@ def test_random_multisets_match_statistics_median() -> None:
 def test_the_open_actions_index_names_exactly_the_open_statuses() -> None:
     """The partial index's condition (models) must follow the service's open statuses,
     or the dashboard's open-action counts would stop using it."""
-    from workflow.models.plan import OPEN_WHERE
-    from workflow.services.action_plan import OPEN_STATUSES
+    from workflow.cases.action_plan import OPEN_STATUSES
+    from workflow.storage.models.plan import OPEN_WHERE
 
     listed = OPEN_WHERE.split("(", 1)[1].rstrip(")")
     assert [s.strip().strip("'") for s in listed.split(",")] == list(OPEN_STATUSES)

@@ -1,4 +1,4 @@
-"""Tests for workflow.deadlines through the shipped rulebook data (pure, no database).
+"""Tests for workflow.core.deadlines through the shipped rulebook data (pure, no database).
 
 Every expected date below was counted by hand from the domain rules (domain.md, "Working
 days": the trigger day is day 0, day 1 is the next working day; weekends and the England
@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from workflow.calendar import Division, WorkingDayCalendar, calendar_for
-from workflow.deadlines import (
+from workflow.core.calendar import Division, WorkingDayCalendar, calendar_for
+from workflow.core.deadlines import (
     Adjustment,
     DeadlineState,
     DeadlineStatus,
@@ -34,7 +34,7 @@ from workflow.deadlines import (
     evaluate,
     evaluate_all,
 )
-from workflow.rulebook import DeadlineDef, DeadlineUnit, Rulebook, RulebookRegistry
+from workflow.core.rulebook import DeadlineDef, DeadlineUnit, Rulebook, RulebookRegistry
 from workflow.runtime import load_rulebooks
 
 ENG = calendar_for(Division.ENGLAND_AND_WALES)

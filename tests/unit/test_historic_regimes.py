@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from workflow import machine
-from workflow.calendar import calendar_for
-from workflow.deadlines import DeadlineState as S
-from workflow.deadlines import DeadlineStatus, evaluate_all
-from workflow.errors import CommandNotAllowed
+from workflow.core import machine
+from workflow.core.calendar import calendar_for
+from workflow.core.deadlines import DeadlineState as S
+from workflow.core.deadlines import DeadlineStatus, evaluate_all
+from workflow.core.errors import CommandNotAllowed
 from workflow.runtime import load_rulebooks
 
 REGISTRY = load_rulebooks(Settings())

@@ -1,4 +1,4 @@
-"""The one character policy (workflow/inputs.py) and the JSON depth scan, and that
+"""The one character policy (workflow/core/inputs.py) and the JSON depth scan, and that
 every request model applies the policy to every text field (issue 13, items 7, 13)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from api.input_limits import MAX_JSON_DEPTH, json_depth_exceeds
 from api.main import create_app
 from config.settings import Settings
-from workflow.inputs import (
+from workflow.core.inputs import (
     BIDI_CONTROLS,
     REPLACEMENT,
     Input,

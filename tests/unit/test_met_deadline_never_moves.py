@@ -16,9 +16,9 @@ from datetime import date
 import pytest
 
 from config.settings import Settings
-from workflow.calendar import calendar_for
-from workflow.deadlines import Adjustment, DeadlineState, due_date, evaluate
-from workflow.rulebook import DeadlineDef, Rulebook
+from workflow.core.calendar import calendar_for
+from workflow.core.deadlines import Adjustment, DeadlineState, due_date, evaluate
+from workflow.core.rulebook import DeadlineDef, Rulebook
 from workflow.runtime import load_rulebooks
 
 REGISTRY = load_rulebooks(Settings())

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from workflow.calendar import calendar_for
+from workflow.cases.clock import stored_row
 from workflow.commands.registry import COMMANDS
-from workflow.deadlines import DeadlineState, evaluate
-from workflow.errors import RulebookInvalid, UnknownRulebook
-from workflow.facts import ALL_FACTS
-from workflow.guards import GUARDS
-from workflow.nations import NATIONS, NationBook
-from workflow.rulebook import DeadlineDef, Rulebook, validate
+from workflow.core.calendar import calendar_for
+from workflow.core.deadlines import DeadlineState, evaluate
+from workflow.core.errors import RulebookInvalid, UnknownRulebook
+from workflow.core.facts import ALL_FACTS
+from workflow.core.guards import GUARDS
+from workflow.core.nations import NATIONS, NationBook
+from workflow.core.rulebook import DeadlineDef, Rulebook, validate
 from workflow.runtime import load_rulebooks
-from workflow.services.clock import stored_row
 
 REGISTRY = load_rulebooks(Settings())
 NATION_BOOKS = {

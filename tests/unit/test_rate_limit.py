@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from workflow.access.rate_limit import RateLimits, Window, client_key, retry_after
-from workflow.errors import RateLimited
+from workflow.core.errors import RateLimited
 
 T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 

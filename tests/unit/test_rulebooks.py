@@ -1,7 +1,7 @@
 """Tests of the shipped rulebooks (config/rulebooks/*.yaml) and of rulebook validation.
 
 Pure: no database. Every transition of every rulebook is fired on a snapshot with
-workflow.machine.fire: allowed from its source states (with facts that satisfy its
+workflow.core.machine.fire: allowed from its source states (with facts that satisfy its
 guards and fail those of the transitions listed before it), refused with
 CommandNotAllowed from every other state.
 """
@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from config.settings import RULEBOOK_DIR, Settings
-from workflow import machine
 from workflow.commands.registry import COMMANDS
-from workflow.errors import CommandNotAllowed, GuardRefused, RulebookInvalid
-from workflow.facts import ALL_FACTS
-from workflow.guards import GUARDS
-from workflow.rulebook import START, Rulebook, TransitionDef, load_directory, parse, validate
+from workflow.core import machine
+from workflow.core.errors import CommandNotAllowed, GuardRefused, RulebookInvalid
+from workflow.core.facts import ALL_FACTS
+from workflow.core.guards import GUARDS
+from workflow.core.rulebook import START, Rulebook, TransitionDef, load_directory, parse, validate
 from workflow.runtime import load_rulebooks
 
 REGISTRY = load_rulebooks(Settings())

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from workflow.core.errors import (
+    DocumentTooLarge,
+    InvalidFacts,
+    StorageUnavailable,
+    UnsupportedDocument,
+)
 from workflow.documents import sniff
 from workflow.documents.storage import LocalDiskStorage, new_key
-from workflow.errors import DocumentTooLarge, InvalidFacts, StorageUnavailable, UnsupportedDocument
 
 
 def zipped(*entries: tuple[str, str]) -> bytes:

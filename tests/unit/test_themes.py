@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.settings import Settings
-from workflow.themes import (
+from workflow.core.themes import (
     SLUG_PATTERN,
     Taxonomy,
     ThemesFile,

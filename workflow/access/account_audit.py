@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from workflow.access.permissions import Perm, permissions_of
 from workflow.access.principal import Principal
 from workflow.audit import chain as audit
-from workflow.models import Partnership, User
+from workflow.storage.models import Partnership, User
 
 
 @dataclass(frozen=True)

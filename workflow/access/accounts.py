@@ -27,10 +27,10 @@ from workflow.access.oidc import Identity
 from workflow.access.permissions import Role
 from workflow.access.principal import Grant, Principal
 from workflow.audit import chain as audit
-from workflow.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
-from workflow.inputs import is_one_email_address
-from workflow.models import ApiToken, CaseAssignment, Membership, Partnership, User
-from workflow.nations import DEFAULT_NATION, DIVISION_OF, nation_of
+from workflow.core.errors import Conflict, DomainError, InvalidFacts, NotAuthenticated
+from workflow.core.inputs import is_one_email_address
+from workflow.core.nations import DEFAULT_NATION, DIVISION_OF, nation_of
+from workflow.storage.models import ApiToken, CaseAssignment, Membership, Partnership, User
 
 TOKEN_PREFIX = "crt_"  # noqa: S105 - a prefix, not a secret
 

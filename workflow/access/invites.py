@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access import passwords
 from workflow.access.account_audit import Actor, record, user_detail
-from workflow.errors import NotAuthenticated
-from workflow.models import PasswordInvite, User
+from workflow.core.errors import NotAuthenticated
+from workflow.storage.models import PasswordInvite, User
 
 VALID_FOR = timedelta(hours=72)
 PATH = "/session/password/"  # the set-password page; the link is PATH + token

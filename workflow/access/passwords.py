@@ -42,9 +42,9 @@ from workflow.access import sessions
 from workflow.access.account_audit import Actor, record, user_detail
 from workflow.access.accounts import principal_for
 from workflow.access.principal import Principal
-from workflow.errors import InvalidFacts
-from workflow.models import SignInFailures, User, UserPassword
-from workflow.models.base import UTCDateTime
+from workflow.core.errors import InvalidFacts
+from workflow.storage.models import SignInFailures, User, UserPassword
+from workflow.storage.models.base import UTCDateTime
 
 METHOD = "password"  # a web session's sign-in method (web_session.method)
 MIN_LENGTH = 12

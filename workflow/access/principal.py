@@ -15,7 +15,7 @@ class Grant:
     partnership_id: uuid.UUID
     partnership_code: str
     role: str
-    nation: str = "england"  # the partnership's (workflow/nations.py)
+    nation: str = "england"  # the partnership's (workflow/core/nations.py)
     partnership_name: str = ""  # for people (the web header); the code when not given
 
     # Cached on the instance (a Principal, and its grants, live in the token cache):

@@ -40,7 +40,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workflow.errors import RateLimited
+from workflow.core.errors import RateLimited
 
 log = logging.getLogger("casereview.rate_limit")
 IPV6_PREFIX = 64  # one IPv6 subscriber holds a /64: count it as one address

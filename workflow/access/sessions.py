@@ -1,6 +1,6 @@
 """Server-side sessions of signed-in browsers: start, resume, touch, end.
 
-A session is a row of `web_session` (workflow/models/access.py). The browser holds
+A session is a row of `web_session` (workflow/storage/models/access.py). The browser holds
 only an opaque 256-bit random id; the row holds its SHA-256 (a fast hash is right
 for a high-entropy secret), the user, the instants and the secret that proves the
 session's forms (CSRF). Every check reads the row, so every worker process agrees:
@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from workflow.errors import NotAuthenticated
-from workflow.models import User, WebSession
+from workflow.core.errors import NotAuthenticated
+from workflow.storage.models import User, WebSession
 
 API_TOKEN = "api_token"  # noqa: S105 - a sign-in method's name, not a secret
 MAX_ID_LENGTH = 64  # longer cookie values are refused unread

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access.account_audit import Actor, record, user_detail
 from workflow.access.oidc import Identity
-from workflow.errors import Conflict, InvalidFacts
-from workflow.models import User
+from workflow.core.errors import Conflict, InvalidFacts
+from workflow.storage.models import User
 
 
 def _same_identity(issuer: str, subject: str) -> ColumnElement[bool]:

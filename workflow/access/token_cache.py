@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from workflow.access.accounts import hash_token
 from workflow.access.principal import Principal
-from workflow.models import ApiToken, CaseAssignment, Membership, User
+from workflow.storage.models import ApiToken, CaseAssignment, Membership, User
 
 AUTH_MODELS = (ApiToken, User, Membership, CaseAssignment)
 _generation = 0

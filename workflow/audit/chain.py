@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from workflow.models import AuditChainHead, AuditRecord, Partnership
+from workflow.storage.models import AuditChainHead, AuditRecord, Partnership
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"

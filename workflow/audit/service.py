@@ -8,7 +8,7 @@ from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
 from workflow.audit.checkpoint import CheckpointFile, CheckpointUnavailable
 from workflow.audit.verification import Verification, verify
-from workflow.errors import Forbidden
+from workflow.core.errors import Forbidden
 
 
 def verifiable(principal: Principal) -> list[str] | None:

@@ -28,8 +28,8 @@ from workflow.audit.checkpoint import (
     read,
     signed_line,
 )
-from workflow.database import Database
-from workflow.models import AuditChainHead, AuditRecord
+from workflow.storage.database import Database
+from workflow.storage.models import AuditChainHead, AuditRecord
 
 UNANCHORED = (
     "no checkpoint file is configured (CASEREVIEW_AUDIT_CHECKPOINT_FILE): a tail cut "

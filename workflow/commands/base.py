@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from workflow.errors import InvalidFacts
-from workflow.inputs import Input
+from workflow.core.errors import InvalidFacts
+from workflow.core.inputs import Input
 
 
 class Command(Input):
@@ -32,7 +32,7 @@ class Command(Input):
     heading: ClassVar[str]  # what it does, in words (route summary, the form's title)
     doing: ClassVar[str]  # the action as words for a refusal: "recording the decision"
     granted_to: ClassVar[tuple[str, ...]] = ("review_group",)  # roles that may do it
-    effects: ClassVar[tuple[str, ...]] = ()  # named effects (workflow/services/effects.py)
+    effects: ClassVar[tuple[str, ...]] = ()  # named effects (workflow/cases/effects.py)
     past_dates: ClassVar[tuple[str, ...]] = ()
     not_before: ClassVar[Mapping[str, str | tuple[str, ...]]] = {}
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from workflow.commands.base import Command
-from workflow.inputs import CaseDate
+from workflow.core.inputs import CaseDate
 
 WithdrawalReason = Literal["sent_in_error", "duplicate"]
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from workflow.commands.base import Command
-from workflow.inputs import CaseDate
+from workflow.core.inputs import CaseDate
 
 
 class CloseCase(Command):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from workflow.commands.base import Command
-from workflow.inputs import CaseDate
+from workflow.core.inputs import CaseDate
 
 
 class CommissionReviewer(Command):

@@ -16,8 +16,8 @@ from pydantic import Field
 
 from workflow.commands.base import Command
 from workflow.commands.registry import COMMANDS
-from workflow.errors import InvalidFacts
-from workflow.inputs import Input
+from workflow.core.errors import InvalidFacts
+from workflow.core.inputs import Input
 
 EVENT_TYPE = "correction"
 MAX_FIELDS = 20

@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.commands.base import Command
-from workflow.criteria import IncidentCriteria, assess
-from workflow.inputs import CaseDate
+from workflow.core.criteria import IncidentCriteria, assess
+from workflow.core.inputs import CaseDate
 
 Text = str  # free text; length limits keep bodies bounded
 MAX_CHILDREN = 4  # one notification covers up to 4 children (Panel practice guidance)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import AnyHttpUrl, Field, model_validator
 
 from workflow.commands.base import Command
-from workflow.inputs import CaseDate
+from workflow.core.inputs import CaseDate
 
 PublishedItem = Literal[
     "overview_report",

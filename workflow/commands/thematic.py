@@ -1,5 +1,5 @@
 """A thematic review: one local review of several incidents (Working Together 2023
-ch.5 allows one review of several cases); opened by workflow/services/thematic.py."""
+ch.5 allows one review of several cases); opened by workflow/cases/thematic.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from workflow.commands.base import Command
-from workflow.inputs import CaseDate
+from workflow.core.inputs import CaseDate
 
 
 class OpenThematicReview(Command):

@@ -31,9 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.audit import chain as audit
-from workflow.database import Database
 from workflow.documents.storage import Storage
-from workflow.models import DocumentVersion
+from workflow.storage.database import Database
+from workflow.storage.models import DocumentVersion
 
 ACTION = "clean_upload_leftovers"
 BATCH = 500

@@ -24,16 +24,16 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm
 from workflow.access.principal import Principal
+from workflow.access.scoping import require, visible_case
+from workflow.cases.recording import audit_case
+from workflow.cases.refusals import record_refusal
 from workflow.context import Context
-from workflow.database import Database, DatabaseUnavailable
+from workflow.core.errors import DocumentNotFound, DomainError, StorageUnavailable
 from workflow.documents import UploadRequest
 from workflow.documents.sniff import check_filename, check_matches, detect
 from workflow.documents.storage import Staged, Storage, new_key
-from workflow.errors import DocumentNotFound, DomainError, StorageUnavailable
-from workflow.models import Case, Document, DocumentVersion
-from workflow.services.access import require, visible_case
-from workflow.services.recording import audit_case
-from workflow.services.refusals import record_refusal
+from workflow.storage.database import Database, DatabaseUnavailable
+from workflow.storage.models import Case, Document, DocumentVersion
 
 UPLOAD, DOWNLOAD = "upload_document", "download_document"
 T = TypeVar("T")

@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from typing import BinaryIO
 
-from workflow.errors import InvalidFacts, UnsupportedDocument
+from workflow.core.errors import InvalidFacts, UnsupportedDocument
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

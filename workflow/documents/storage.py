@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from workflow.errors import DocumentTooLarge, InvalidFacts, StorageFull, StorageUnavailable
+from workflow.core.errors import DocumentTooLarge, InvalidFacts, StorageFull, StorageUnavailable
 
 CHUNK = 1 << 16
 PART = ".part"

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm, refusal
 from workflow.context import Context
-from workflow.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
-from workflow.models import Delivery, OutboxMessage
+from workflow.core.errors import CaseNotFound, Conflict, Forbidden, InvalidFacts
 from workflow.notifications.subscriptions import audit_change, partnerships_where
 from workflow.notifications.worker import DEAD, STATUSES
-from workflow.repository import decode_cursor, encode_cursor
+from workflow.storage.models import Delivery, OutboxMessage
+from workflow.storage.repository import decode_cursor, encode_cursor
 
 
 class DeliveryNotFound(CaseNotFound):

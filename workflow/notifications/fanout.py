@@ -17,7 +17,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflow.models import Delivery, OutboxMessage, Subscription
+from workflow.storage.models import Delivery, OutboxMessage, Subscription
 
 PENDING = "pending"
 

@@ -17,7 +17,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflow.models import Case, OutboxMessage
+from workflow.storage.models import Case, OutboxMessage
 
 STAGE_CHANGED = "case.stage_changed"
 DEADLINE_APPROACHING = "deadline.approaching"

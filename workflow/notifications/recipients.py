@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.models import Membership, User
+from workflow.storage.models import Membership, User
 
 
 def role_addresses(session: Session, partnership_id: uuid.UUID, role: str) -> list[str]:

@@ -23,10 +23,10 @@ from datetime import datetime
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
-from workflow.database import Database
-from workflow.models import CaseDeadline, Delivery, OutboxMessage
 from workflow.notifications.outbox import DEADLINE_APPROACHING, DEADLINE_MISSED
 from workflow.notifications.worker import DELIVERED
+from workflow.storage.database import Database
+from workflow.storage.models import CaseDeadline, Delivery, OutboxMessage
 
 
 def purgeable(session: Session, before: datetime, limit: int) -> list[uuid.UUID]:

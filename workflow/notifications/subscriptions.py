@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from workflow.access.permissions import Perm, Role, refusal
 from workflow.context import Context
-from workflow.errors import CaseNotFound, Forbidden, InvalidFacts
-from workflow.inputs import is_one_email_address
-from workflow.models import Partnership, Subscription
+from workflow.core.errors import CaseNotFound, Forbidden, InvalidFacts
+from workflow.core.inputs import is_one_email_address
 from workflow.notifications.outbox import TOPICS
 from workflow.notifications.targets import InvalidTarget, check_text, check_webhook_target
+from workflow.storage.models import Partnership, Subscription
 
 CHANNELS = ("webhook", "email")
 # the stored target of an e-mail subscription that writes to the members holding its

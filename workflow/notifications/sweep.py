@@ -18,8 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, exists, literal, select
 from sqlalchemy.orm import Session
 
-from workflow.calendars import CalendarBook
-from workflow.models import Case, CaseDeadline, OutboxMessage, Partnership
+from workflow.core.calendars import CalendarBook
 from workflow.notifications.outbox import (
     DEADLINE_APPROACHING,
     DEADLINE_MISSED,
@@ -27,6 +26,7 @@ from workflow.notifications.outbox import (
     deadline_row,
     insert_if_new,
 )
+from workflow.storage.models import Case, CaseDeadline, OutboxMessage, Partnership
 
 # Local closures can only push the window later; this many extra calendar days
 # bound the SQL pre-filter, the exact working-day test is made per partnership.

@@ -28,13 +28,13 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from workflow.database import Database
-from workflow.models import Delivery, OutboxMessage, Subscription
 from workflow.notifications.channels import Channel, DeliveryFailed, Outgoing
 from workflow.notifications.config import NotifyConfig
 from workflow.notifications.fanout import fan_out
 from workflow.notifications.recipients import role_addresses
 from workflow.notifications.subscriptions import ROLE_MEMBERS
+from workflow.storage.database import Database
+from workflow.storage.models import Delivery, OutboxMessage, Subscription
 
 log = logging.getLogger(__name__)
 

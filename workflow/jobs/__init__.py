@@ -1,0 +1,1 @@
+"""Batch jobs: bulk import, demo data, maintenance sweeps, backups."""
