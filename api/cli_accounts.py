@@ -13,7 +13,6 @@ import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
@@ -23,7 +22,6 @@ from workflow.access.permissions import Role
 from workflow.core.calendar import Division
 from workflow.core.nations import DEFAULT_NATION, NATIONS
 from workflow.runtime import open_database
-from workflow.storage.models import Membership, Partnership, User
 
 ALL_ROLES = [r.value for r in Role]
 FIRST_ADMIN_ROLES = [Role.PARTNERSHIP_ADMIN, Role.NOTIFIER, Role.REVIEW_GROUP]
@@ -58,7 +56,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     db = open_database(get_settings())
 
     def run(s: Session) -> tuple[accounts.IssuedToken, str] | None:
-        if args.if_needed and s.scalar(select(User.id).limit(1)) is not None:
+        if args.if_needed and accounts.has_users(s):
             return None
         now, by = _now(), _actor()
         partnership = accounts.create_partnership(
@@ -98,7 +96,7 @@ def cmd_partnership_add(args: argparse.Namespace) -> int:
 
 def cmd_partnership_list(_args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    for p in db.read(lambda s: list(s.scalars(select(Partnership).order_by(Partnership.code)))):
+    for p in db.read(accounts.list_partnerships):
         print(f"{p.code:20} {p.nation:18} {p.division:20} {p.name}")
     return 0
 
@@ -209,14 +207,7 @@ def cmd_user_sign_on(args: argparse.Namespace) -> int:
 
 def cmd_user_list(_args: argparse.Namespace) -> int:
     db = open_database(get_settings())
-    rows = db.read(
-        lambda s: s.execute(
-            select(User.username, Partnership.code, Membership.role)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .outerjoin(Partnership, Partnership.id == Membership.partnership_id)
-            .order_by(User.username, Partnership.code, Membership.role)
-        ).all()
-    )
+    rows = db.read(accounts.list_memberships)
     for username, code, role in rows:
         print(f"{username:24} {code or '-':20} {role or '-'}")
     return 0

@@ -1,6 +1,6 @@
 """Reading cases: one case, a filtered page of cases, the timeline, next actions.
 
-Every GET carries a strong ETag derived from the case's version (workflow/services/
+Every GET carries a strong ETag derived from the case's version (workflow/reads/
 etags.py); a matching `If-None-Match` is answered `304 Not Modified` after one narrow
 query, without loading or rendering the body, and only for a case the caller may
 see (404 otherwise, as always). Reads of personal data are audited when the body is

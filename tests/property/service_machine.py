@@ -1,4 +1,4 @@
-"""A state machine driving random commands through the service layer (run_command +
+"""A state machine driving random commands through the service layer (the gateway's transact +
 engine), on a real database, checking the workflow's invariants after every step.
 
 Each example gets a partnership of its own (tests/property/crew.py) and checks only

@@ -236,6 +236,27 @@ def list_tokens(session: Session, username: str | None = None) -> list[tuple[Api
     return [(t, u) for t, u in session.execute(stmt.order_by(ApiToken.created_at))]
 
 
+def has_users(session: Session) -> bool:
+    """Whether any user exists (the first-run set-up does nothing once one does)."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def list_partnerships(session: Session) -> list[Partnership]:
+    """Every partnership, by code."""
+    return list(session.scalars(select(Partnership).order_by(Partnership.code)))
+
+
+def list_memberships(session: Session) -> list[tuple[str, str | None, str | None]]:
+    """(username, partnership code, role) for every user, a user without a role once."""
+    rows = session.execute(
+        select(User.username, Partnership.code, Membership.role)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Partnership, Partnership.id == Membership.partnership_id)
+        .order_by(User.username, Partnership.code, Membership.role)
+    )
+    return [(u, c, r) for u, c, r in rows]
+
+
 def principal_for(session: Session, user: User) -> Principal:
     rows = session.execute(
         select(
