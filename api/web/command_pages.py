@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep
-from api.gateway import Outcome, case_outcome
+from api.gateway import Outcome, Work, case_outcome
 from api.routes.commands import action_path
-from api.schemas.cases import CaseSummary, TimelineEvent
-from api.web import fields, posting
-from api.web.form_view import bind, loose_errors, summary
+from api.schemas.cases import CaseSummary
+from api.web import fields, form_flow, posting
 from api.web.session import PageCtx, render, router, templates
 from workflow.access.permissions import command as command_perm
 from workflow.access.permissions import refusal
@@ -37,11 +35,6 @@ from workflow.commands.registry import CASE_COMMANDS, PATH_OF_TRIGGER
 from workflow.context import Context
 from workflow.core.errors import (
     CaseNotFound,
-    CommandNotAllowed,
-    Forbidden,
-    IdempotencyKeyReused,
-    InvalidFacts,
-    VersionMismatch,
 )
 from workflow.core.words import row_label, word
 from workflow.reads import queries
@@ -69,17 +62,6 @@ def standing(session: Session, ctx: Context, case_id: uuid.UUID, trigger: str) -
     return Standing(CaseSummary.of(case), case.version, case.state, may, now)
 
 
-def _changes(session: Session, ctx: Context, case_id: uuid.UUID, since: int) -> list[Any]:
-    """The timeline entries after version `since` (what, who, when; no payloads, so no
-    personal data is read)."""
-    events = [e for e in queries.timeline(session, ctx, case_id)[0] if e.sequence > since]
-    return [TimelineEvent.of(e, personal=False) for e in events]
-
-
-def _cannot(request: Request, ctx: Context, message: str, status: int) -> HTMLResponse:
-    return render(request, "cannot.html", {"principal": ctx.principal, "message": message}, status)
-
-
 def _not_found(request: Request, ctx: Context) -> HTMLResponse:
     return render(request, "not_found.html", {"principal": ctx.principal, "what": "page"}, 404)
 
@@ -97,22 +79,20 @@ def _form_page(
     status: int = 200,
     changes: list[Any] | None = None,
 ) -> HTMLResponse:
-    specs = fields.specs(cls)
-    bound = bind(specs, tree, errors)
-    context = {
-        "principal": ctx.principal,
-        "nav": "cases",
-        "command": cls,
-        "case": at.case,
-        "fields": bound,
-        "errors": summary(bound, errors),
-        "loose": loose_errors(bound, errors),
-        "version": version,
-        "idempotency_key": key,
-        "action": f"/cases/{at.case.id}/do/{cls.path}",
-        "changes": changes,
-    }
-    return render(request, "command_form.html", context, status)
+    return form_flow.form_page(
+        request,
+        ctx,
+        heading=cls.heading,
+        case=at.case,
+        post_to=f"/cases/{at.case.id}/do/{cls.path}",
+        specs=fields.specs(cls),
+        tree=tree,
+        errors=errors,
+        version=version,
+        key=key,
+        status=status,
+        changes=changes,
+    )
 
 
 async def _standing(
@@ -136,10 +116,10 @@ async def _standing(
     except CaseNotFound:
         return _not_found(request, ctx)
     if not at.may:
-        return _cannot(request, ctx, refusal(command_perm(cls.trigger)).capitalize(), 403)
+        return form_flow.cannot(request, ctx, refusal(command_perm(cls.trigger)).capitalize(), 403)
     if opening and not at.now:
         said = f"You cannot do this while the case is at “{word(at.state)}”."
-        return _cannot(request, ctx, said, 409)
+        return form_flow.cannot(request, ctx, said, 409)
     return cls, at
 
 
@@ -166,55 +146,28 @@ async def command_post(
     if isinstance(found, HTMLResponse):
         return found
     cls, at = found
-    specs = fields.specs(cls)
-    tree = fields.collect(specs, form)
-    version, key = posting.version_of(form) or at.version, posting.key_of(form)
-    page: dict[str, Any] = {"version": version, "key": key}
-    if isinstance(form.get("_add"), str) and fields.add_row(specs, tree, form["_add"]):
-        return _form_page(request, ctx, cls, at, tree, {}, **page)
-    if isinstance(form.get("_remove"), str) and fields.remove_row(specs, tree, form["_remove"]):
-        return _form_page(request, ctx, cls, at, tree, {}, **page)
-    converted = fields.to_data(specs, tree)
-    try:
-        command = cls.model_validate(converted.data)
-    except ValidationError as exc:
-        errors = {**fields.pydantic_errors(specs, exc.errors(), converted.kept), **converted.errors}
-        return _form_page(request, ctx, cls, at, tree, errors, status=400, **page)
-    if converted.errors:
-        return _form_page(request, ctx, cls, at, tree, converted.errors, status=400, **page)
 
-    def work(session: Session) -> Outcome:
-        done = execute_command(session, ctx, case_id, version, command)
-        return case_outcome(session, ctx, done.case, 200, done.warnings, done.deadlines)
+    def page(tree: fields.Tree, errors: fields.Errors, **shown: Any) -> HTMLResponse:
+        return _form_page(request, ctx, cls, at, tree, errors, **shown)
 
-    try:
-        await posting.run(
-            services,
-            ctx,
-            action=cls.trigger,
-            case_id=case_id,
-            api_path=action_path(case_id, cls.trigger),
-            command=command,
-            key=key,
-            work=work,
-        )
-    except VersionMismatch as exc:
-        changes = await services.read(lambda s: _changes(s, ctx, case_id, version))
-        page = {"version": exc.current_version, "key": posting.new_key()}
-        return _form_page(request, ctx, cls, at, tree, {}, status=409, changes=changes, **page)
-    except InvalidFacts as exc:
-        errors = {exc.field: fields.in_words(exc.detail, specs)}
-        return _form_page(request, ctx, cls, at, tree, errors, status=400, **page)
-    except IdempotencyKeyReused:
-        said = "This form was already sent with other answers. Check the case, then try again."
-        page["key"] = posting.new_key()
-        return _form_page(request, ctx, cls, at, tree, {"": said}, status=409, **page)
-    except CommandNotAllowed as exc:
-        errors = {"": fields.in_words(exc.detail, specs)}
-        return _form_page(request, ctx, cls, at, tree, errors, status=409, **page)
-    except Forbidden as exc:
-        return _cannot(request, ctx, exc.detail.capitalize(), 403)
-    return RedirectResponse(f"/cases/{case_id}?done={cls.path}", status_code=303)
+    def work(command: Command, version: int) -> Work:
+        def run(session: Session) -> Outcome:
+            done = execute_command(session, ctx, case_id, version, command)
+            return case_outcome(session, ctx, done.case, 200, done.warnings, done.deadlines)
+
+        return run
+
+    what = form_flow.Posting(
+        model=cls,
+        action=cls.trigger,
+        case_id=case_id,
+        api_path=action_path(case_id, cls.trigger),
+        work=work,
+        done=f"/cases/{case_id}?done={cls.path}",
+    )
+    return await form_flow.submit(
+        request, services, ctx, what, form, opened_at=at.version, page=page
+    )
 
 
 def form_link(trigger: str) -> tuple[str, str] | None:
